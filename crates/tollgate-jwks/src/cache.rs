@@ -1,0 +1,600 @@
+//! The key cache: lock-free lookups of an immutable snapshot, single-flight and rate-limited
+//! refetches, background refresh ahead of expiry, and a bounded stale-if-error window.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use futures_util::FutureExt as _;
+use futures_util::future::Shared;
+use tokio::sync::{Notify, watch};
+use url::Url;
+
+use crate::fetcher::{FetchOutcome, Fetcher, Validators};
+use crate::policy::CachePolicy;
+use crate::source::SourceKind;
+use crate::{CacheStatus, Clock, FetchError, KeySet, KeySetOptions, LookupError, VerifyingKey};
+
+type FlightFuture = Pin<Box<dyn Future<Output = Result<(), FetchError>> + Send>>;
+type Flight = Shared<FlightFuture>;
+
+/// A cache of the verification keys of one issuer.
+///
+/// Cloning is cheap and clones share everything. Background work (refresh ahead of expiry,
+/// retries) stops when the last clone is dropped or [`JwksCache::shutdown`] is called.
+///
+/// See the [crate documentation](crate) for the policy and an example.
+#[derive(Clone)]
+pub struct JwksCache {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    source: SourceKind,
+    allow_http: bool,
+    fetcher: Option<Fetcher>,
+    options: KeySetOptions,
+    policy: CachePolicy,
+    clock: Arc<dyn Clock>,
+    snapshot: ArcSwapOption<Snapshot>,
+    state: Mutex<State>,
+    flight: Mutex<Option<Flight>>,
+    stats: Stats,
+    wake: Arc<Notify>,
+    shutdown: Arc<Notify>,
+    refresher_started: AtomicBool,
+    events: watch::Sender<u64>,
+}
+
+struct Snapshot {
+    keys: KeySet,
+    fetched_at: Instant,
+    /// `None` for static sets, which never go stale.
+    fresh_until: Option<Instant>,
+    usable_until: Option<Instant>,
+}
+
+impl Snapshot {
+    fn is_usable(&self, now: Instant) -> bool {
+        self.usable_until.is_none_or(|until| now <= until)
+    }
+
+    fn is_fresh(&self, now: Instant) -> bool {
+        self.fresh_until.is_none_or(|until| now <= until)
+    }
+}
+
+#[derive(Default)]
+struct State {
+    jwks_url: Option<Url>,
+    validators: Validators,
+    last_attempt: Option<Instant>,
+    last_success: Option<Instant>,
+    last_error: Option<FetchError>,
+    consecutive_failures: u32,
+    next_refresh: Option<Instant>,
+}
+
+#[derive(Default)]
+struct Stats {
+    fetches: AtomicU64,
+    failures: AtomicU64,
+    not_modified: AtomicU64,
+    unknown_kid_refetches: AtomicU64,
+    cooldown_rejections: AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// First fetch, or the set went past its stale limit.
+    MissingKeys,
+    /// A token named a `kid` the usable set does not have.
+    UnknownKid,
+    /// Scheduled refresh or retry.
+    Background,
+    /// [`JwksCache::refresh`] or [`JwksCache::prefetch`].
+    Explicit,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::MissingKeys => "missing_keys",
+            Self::UnknownKid => "unknown_kid",
+            Self::Background => "background",
+            Self::Explicit => "explicit",
+        }
+    }
+}
+
+enum Decision {
+    Found(Arc<VerifyingKey>),
+    Wait(Flight),
+    Reject(LookupError),
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl JwksCache {
+    pub(crate) fn from_parts(
+        source: SourceKind,
+        allow_http: bool,
+        fetcher: Option<Fetcher>,
+        options: KeySetOptions,
+        policy: CachePolicy,
+        clock: Arc<dyn Clock>,
+        initial: Option<KeySet>,
+    ) -> Self {
+        let jwks_url = match &source {
+            SourceKind::Url(url) => Some(url.clone()),
+            _ => None,
+        };
+        let now = clock.now();
+        let snapshot = initial.map(|keys| {
+            Arc::new(Snapshot {
+                keys,
+                fetched_at: now,
+                fresh_until: None,
+                usable_until: None,
+            })
+        });
+        let (events, _) = watch::channel(0);
+        Self {
+            inner: Arc::new(Inner {
+                source,
+                allow_http,
+                fetcher,
+                options,
+                policy,
+                clock,
+                snapshot: ArcSwapOption::new(snapshot),
+                state: Mutex::new(State {
+                    jwks_url,
+                    ..State::default()
+                }),
+                flight: Mutex::new(None),
+                stats: Stats::default(),
+                wake: Arc::new(Notify::new()),
+                shutdown: Arc::new(Notify::new()),
+                refresher_started: AtomicBool::new(false),
+                events,
+            }),
+        }
+    }
+
+    /// The key with this `kid`.
+    ///
+    /// When the cached set is usable and has the key, this is a lock-free read and never
+    /// waits, even while a refresh is running. Otherwise:
+    ///
+    /// - unknown `kid` in a usable set: one refetch, shared by every concurrent miss and allowed
+    ///   at most once per cooldown window; inside the window the lookup fails at once;
+    /// - no usable set (nothing fetched yet, or older than the stale limit): the same
+    ///   single-flight, rate-limited fetch.
+    ///
+    /// `kid`s that are empty or longer than the configured limit never cause a fetch.
+    ///
+    /// # Errors
+    ///
+    /// [`LookupError::UnknownKid`] when the set has no such key, and
+    /// [`LookupError::KeysUnavailable`] when there is no usable set.
+    pub async fn key(&self, kid: &str) -> Result<Arc<VerifyingKey>, LookupError> {
+        let inner = &self.inner;
+        let now = inner.clock.now();
+        let usable = match inner.snapshot.load().as_deref() {
+            Some(snapshot) if snapshot.is_usable(now) => {
+                if let Some(key) = snapshot.keys.get(kid) {
+                    return Ok(Arc::clone(key));
+                }
+                true
+            }
+            _ => false,
+        };
+        if usable && (kid.is_empty() || kid.len() > inner.options.max_kid_len) {
+            return Err(LookupError::UnknownKid);
+        }
+        let trigger = if usable {
+            Trigger::UnknownKid
+        } else {
+            Trigger::MissingKeys
+        };
+        let flight = match inner.decide(kid, trigger) {
+            Decision::Found(key) => return Ok(key),
+            Decision::Reject(error) => return Err(error),
+            Decision::Wait(flight) => flight,
+        };
+        // The outcome is read from the snapshot; the fetch error (if any) is in `status()`.
+        let _ = flight.await;
+        let now = inner.clock.now();
+        match inner.snapshot.load().as_deref() {
+            Some(snapshot) if snapshot.is_usable(now) => snapshot
+                .keys
+                .get(kid)
+                .cloned()
+                .ok_or(LookupError::UnknownKid),
+            _ => Err(LookupError::KeysUnavailable),
+        }
+    }
+
+    /// Fetches the key set now and waits for the result: call it at start-up to fail fast.
+    /// Joins a fetch already in flight instead of starting a second one.
+    ///
+    /// # Errors
+    ///
+    /// The [`FetchError`] of the fetch. The cache keeps any set it already had.
+    pub async fn prefetch(&self) -> Result<(), FetchError> {
+        self.refresh().await
+    }
+
+    /// Refreshes the key set now (not limited by the cooldown) and waits for the result.
+    ///
+    /// # Errors
+    ///
+    /// The [`FetchError`] of the fetch. For static sets this never fails.
+    pub async fn refresh(&self) -> Result<(), FetchError> {
+        if self.inner.fetcher.is_none() {
+            return Ok(());
+        }
+        let flight = self.inner.join_or_start(Trigger::Explicit);
+        flight.await
+    }
+
+    /// Whether results obtained with `key` may still be trusted: the key is still in the set,
+    /// and the set is within its stale limit.
+    #[must_use]
+    pub fn is_trusted(&self, key: &VerifyingKey) -> bool {
+        !key.is_revoked()
+            && self
+                .inner
+                .snapshot
+                .load()
+                .as_deref()
+                .is_some_and(|snapshot| snapshot.is_usable(self.inner.clock.now()))
+    }
+
+    /// The current usable set, if any.
+    #[must_use]
+    pub fn key_set(&self) -> Option<KeySet> {
+        let now = self.inner.clock.now();
+        self.inner
+            .snapshot
+            .load()
+            .as_deref()
+            .filter(|snapshot| snapshot.is_usable(now))
+            .map(|snapshot| snapshot.keys.clone())
+    }
+
+    /// What the cache knows right now.
+    #[must_use]
+    pub fn status(&self) -> CacheStatus {
+        let inner = &self.inner;
+        let now = inner.clock.now();
+        let snapshot = inner.snapshot.load_full();
+        let state = lock(&inner.state);
+        let stats = &inner.stats;
+        CacheStatus {
+            key_count: snapshot.as_ref().map_or(0, |s| s.keys.len()),
+            is_fresh: snapshot.as_ref().is_some_and(|s| s.is_fresh(now)),
+            is_usable: snapshot.as_ref().is_some_and(|s| s.is_usable(now)),
+            age: snapshot
+                .as_ref()
+                .map(|s| now.saturating_duration_since(s.fetched_at)),
+            last_success_ago: state.last_success.map(|t| now.saturating_duration_since(t)),
+            next_refresh_in: state
+                .next_refresh
+                .filter(|_| inner.fetcher.is_some())
+                .map(|t| t.saturating_duration_since(now)),
+            last_error: state.last_error.clone(),
+            consecutive_failures: state.consecutive_failures,
+            fetches: stats.fetches.load(Ordering::Relaxed),
+            failures: stats.failures.load(Ordering::Relaxed),
+            not_modified: stats.not_modified.load(Ordering::Relaxed),
+            unknown_kid_refetches: stats.unknown_kid_refetches.load(Ordering::Relaxed),
+            cooldown_rejections: stats.cooldown_rejections.load(Ordering::Relaxed),
+            jwks_url: state.jwks_url.as_ref().map(Url::to_string),
+        }
+    }
+
+    /// A receiver that changes after every completed fetch attempt (success or failure); its
+    /// value counts the attempts. Useful for readiness probes and for tests that need to wait
+    /// for a background refresh without sleeping.
+    #[must_use]
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.events.subscribe()
+    }
+
+    /// Stops background refresh. Lookups keep working from the cached set and can still
+    /// trigger on-demand fetches. Dropping the last clone does the same.
+    pub fn shutdown(&self) {
+        self.inner.shutdown.notify_one();
+    }
+
+    /// The key-set options (allowed algorithms, limits).
+    #[must_use]
+    pub fn options(&self) -> &KeySetOptions {
+        &self.inner.options
+    }
+
+    /// The clock this cache reads.
+    #[must_use]
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+}
+
+impl Inner {
+    /// Decides, under the flight lock, whether a miss may fetch.
+    fn decide(self: &Arc<Self>, kid: &str, trigger: Trigger) -> Decision {
+        let mut flight = lock(&self.flight);
+        let now = self.clock.now();
+        // A fetch may have finished between the caller's read and this lock.
+        if let Some(snapshot) = self.snapshot.load().as_deref()
+            && snapshot.is_usable(now)
+            && let Some(key) = snapshot.keys.get(kid)
+        {
+            return Decision::Found(Arc::clone(key));
+        }
+        if let Some(running) = flight.as_ref() {
+            return Decision::Wait(running.clone());
+        }
+        let rejection = match trigger {
+            Trigger::UnknownKid => LookupError::UnknownKid,
+            _ => LookupError::KeysUnavailable,
+        };
+        if self.fetcher.is_none() {
+            return Decision::Reject(rejection);
+        }
+        let cooling = lock(&self.state)
+            .last_attempt
+            .is_some_and(|last| now < last + self.policy.cooldown);
+        if cooling {
+            self.stats.cooldown_rejections.fetch_add(1, Ordering::Relaxed);
+            #[cfg(feature = "metrics")]
+            crate::metrics::cooldown_rejection();
+            tracing::debug!(
+                target: "tollgate_jwks",
+                trigger = trigger.as_str(),
+                "fetch refused: inside cooldown window"
+            );
+            return Decision::Reject(rejection);
+        }
+        if trigger == Trigger::UnknownKid {
+            self.stats
+                .unknown_kid_refetches
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        Decision::Wait(self.start(&mut flight, trigger))
+    }
+
+    /// Joins the running fetch or starts one, ignoring the cooldown.
+    fn join_or_start(self: &Arc<Self>, trigger: Trigger) -> Flight {
+        let mut flight = lock(&self.flight);
+        match flight.as_ref() {
+            Some(running) => running.clone(),
+            None => self.start(&mut flight, trigger),
+        }
+    }
+
+    fn start(self: &Arc<Self>, slot: &mut Option<Flight>, trigger: Trigger) -> Flight {
+        lock(&self.state).last_attempt = Some(self.clock.now());
+        self.ensure_refresher();
+        let inner = Arc::clone(self);
+        let task = tokio::spawn(async move {
+            let _clear = ClearFlight(&inner);
+            inner.fetch(trigger).await
+        });
+        let future: FlightFuture = Box::pin(async move {
+            task.await.unwrap_or_else(|_| {
+                Err(FetchError::Http(crate::error::Cause::new(
+                    "key set fetch task failed",
+                )))
+            })
+        });
+        let shared = future.shared();
+        *slot = Some(shared.clone());
+        shared
+    }
+
+    /// One fetch: resolve the JWKS URL (discovery), GET it, validate, publish.
+    async fn fetch(&self, trigger: Trigger) -> Result<(), FetchError> {
+        let started = self.clock.now();
+        self.stats.fetches.fetch_add(1, Ordering::Relaxed);
+        let result = self.fetch_and_apply().await;
+        let now = self.clock.now();
+        let outcome = match &result {
+            Ok(true) => "updated",
+            Ok(false) => "not_modified",
+            Err(error) => error.label(),
+        };
+        #[cfg(feature = "metrics")]
+        crate::metrics::fetch(outcome, now.saturating_duration_since(started));
+        let _ = started;
+        {
+            let mut state = lock(&self.state);
+            match &result {
+                Ok(_) => {
+                    state.consecutive_failures = 0;
+                    state.last_error = None;
+                    state.last_success = Some(now);
+                }
+                Err(error) => {
+                    self.stats.failures.fetch_add(1, Ordering::Relaxed);
+                    state.consecutive_failures = state.consecutive_failures.saturating_add(1);
+                    state.last_error = Some(error.clone());
+                    let retry_after = error.retry_after().map(Duration::from_secs);
+                    state.next_refresh = Some(
+                        now + self
+                            .policy
+                            .backoff(state.consecutive_failures, retry_after),
+                    );
+                    if matches!(self.source, SourceKind::Discovery { .. }) {
+                        // The issuer may have moved its keys: discover again next time.
+                        state.jwks_url = None;
+                    }
+                }
+            }
+        }
+        match &result {
+            Ok(_) => tracing::debug!(
+                target: "tollgate_jwks",
+                trigger = trigger.as_str(),
+                outcome,
+                keys = self.snapshot.load().as_deref().map_or(0, |s| s.keys.len()),
+                "key set fetched"
+            ),
+            Err(error) => tracing::warn!(
+                target: "tollgate_jwks",
+                trigger = trigger.as_str(),
+                outcome,
+                error = %error,
+                "key set fetch failed; keeping the last good set"
+            ),
+        }
+        self.events.send_modify(|count| *count += 1);
+        self.wake.notify_one();
+        result.map(|_| ())
+    }
+
+    /// Returns whether the set changed (`false` for 304 Not Modified).
+    async fn fetch_and_apply(&self) -> Result<bool, FetchError> {
+        let Some(fetcher) = &self.fetcher else {
+            return Ok(false);
+        };
+        let known = lock(&self.state).jwks_url.clone();
+        let url = match known {
+            Some(url) => url,
+            None => match &self.source {
+                SourceKind::Discovery { issuer, document } => {
+                    let url = fetcher.discover(document, issuer, self.allow_http).await?;
+                    lock(&self.state).jwks_url = Some(url.clone());
+                    url
+                }
+                SourceKind::Url(url) => url.clone(),
+                SourceKind::Static(_) => return Ok(false),
+            },
+        };
+        let previous = self.snapshot.load_full();
+        let validators = previous
+            .as_ref()
+            .map(|_| lock(&self.state).validators.clone());
+        let outcome = fetcher
+            .fetch_jwks(&url, validators.as_ref(), self.clock.unix_now())
+            .await?;
+        let now = self.clock.now();
+        let (keys, validators, max_age, changed) = match outcome {
+            FetchOutcome::Modified {
+                body,
+                validators,
+                max_age,
+            } => {
+                let keys = KeySet::from_json(&body, &self.options)?;
+                let keys = match &previous {
+                    Some(previous) => keys.succeed(&previous.keys),
+                    None => keys,
+                };
+                (keys, Some(validators), max_age, true)
+            }
+            FetchOutcome::NotModified { max_age } => {
+                self.stats.not_modified.fetch_add(1, Ordering::Relaxed);
+                let Some(previous) = &previous else {
+                    return Err(FetchError::Status {
+                        status: 304,
+                        retry_after: None,
+                    });
+                };
+                (previous.keys.clone(), None, max_age, false)
+            }
+        };
+        let ttl = self.policy.ttl(max_age);
+        let fresh_until = now + ttl;
+        #[cfg(feature = "metrics")]
+        crate::metrics::keys(keys.len());
+        self.snapshot.store(Some(Arc::new(Snapshot {
+            keys,
+            fetched_at: now,
+            fresh_until: Some(fresh_until),
+            usable_until: Some(fresh_until + self.policy.max_stale),
+        })));
+        let mut state = lock(&self.state);
+        if let Some(validators) = validators {
+            state.validators = validators;
+        }
+        state.next_refresh = Some(now + CachePolicy::refresh_after(ttl));
+        Ok(changed)
+    }
+
+    fn ensure_refresher(self: &Arc<Self>) {
+        if self.fetcher.is_none() || self.refresher_started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        tokio::spawn(refresh_loop(
+            Arc::downgrade(self),
+            Arc::clone(&self.clock),
+            Arc::clone(&self.wake),
+            Arc::clone(&self.shutdown),
+        ));
+    }
+}
+
+/// Clears the in-flight slot when the fetch task ends, even if it panics.
+struct ClearFlight<'a>(&'a Inner);
+
+impl Drop for ClearFlight<'_> {
+    fn drop(&mut self) {
+        *lock(&self.0.flight) = None;
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.shutdown.notify_one();
+    }
+}
+
+/// Refreshes ahead of expiry and retries failures with backoff. Holds only a weak reference
+/// between runs, so it ends when the cache is dropped.
+async fn refresh_loop(
+    cache: Weak<Inner>,
+    clock: Arc<dyn Clock>,
+    wake: Arc<Notify>,
+    shutdown: Arc<Notify>,
+) {
+    loop {
+        let deadline = {
+            let Some(inner) = cache.upgrade() else { return };
+            lock(&inner.state).next_refresh
+        };
+        let sleep = async {
+            match deadline {
+                Some(deadline) => clock.sleep_until(deadline).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = shutdown.notified() => return,
+            () = wake.notified() => continue,
+            () = sleep => {}
+        }
+        let Some(inner) = cache.upgrade() else { return };
+        let flight = inner.join_or_start(Trigger::Background);
+        drop(inner);
+        tokio::select! {
+            () = shutdown.notified() => return,
+            _ = flight => {}
+        }
+    }
+}
+
+impl fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwksCache")
+            .field("status", &self.status())
+            .finish_non_exhaustive()
+    }
+}

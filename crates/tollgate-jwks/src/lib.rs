@@ -1,0 +1,105 @@
+//! Verified keys for an issuer: fetch, validate, cache and refresh JSON Web Key Sets
+//! (RFC 7517) without stampedes, without stalling requests, and with a bounded answer to
+//! outages.
+//!
+//! This is the key source of `tollgate-verify`, usable on its own by anything that needs an
+//! issuer's verification keys.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use tollgate_jwks::{CognitoPool, JwksCache, JwksSource};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let pool = CognitoPool::new("eu-west-1", "eu-west-1_AbCdEf123")?;
+//! let keys = JwksCache::builder(JwksSource::cognito(&pool)?)
+//!     .cooldown(Duration::from_secs(30))
+//!     .max_stale(Duration::from_secs(2 * 3600))
+//!     .build()?;
+//! keys.prefetch().await?; // fail fast at start-up (or let the first lookup fetch)
+//!
+//! let key = keys.key("abcdefghijklmnopqrsexample=").await?;
+//! println!("{} bits, revoked: {}", key.modulus_bits(), key.is_revoked());
+//! # Ok(()) }
+//! ```
+//!
+//! # Sources
+//!
+//! [`JwksSource`] names where keys come from: a JWKS URL, OIDC discovery (the document's
+//! `issuer` must equal the configured issuer), a Cognito user pool ([`CognitoPool`], both
+//! issuer host forms), or a static set (JSON text or file). URLs must be `https` except for
+//! loopback hosts. The JWKS URL may be on another host than the issuer.
+//!
+//! # Key hygiene
+//!
+//! A JWK is kept only if `kty` is `RSA`, `use` is absent or `sig`, `key_ops` is absent or
+//! contains `verify`, `alg` is absent or allowed, the modulus has 2048 to 8192 real bits, the
+//! exponent is odd and between 65537 and 2^33 − 1, `kid` is present, and no private members
+//! are present. Unusable keys are skipped with a logged reason ([`KeyRejection`]); two keys
+//! with the same `kid` make that `kid` unusable; a set without any usable key is a failed
+//! fetch. Keys are parsed once, when the set arrives, into aws-lc-rs verification keys.
+//!
+//! # Cache policy
+//!
+//! - Lookups of cached `kid`s are lock-free reads of an immutable snapshot and never wait for
+//!   a refresh.
+//! - Freshness comes from `Cache-Control: max-age` or `Expires`, clamped to bounds, with a
+//!   default; refreshes are conditional (`ETag`, `Last-Modified`).
+//! - A background task refreshes at three quarters of the freshness lifetime and retries
+//!   failures with exponential backoff and jitter (honouring `Retry-After`).
+//! - An unknown `kid` causes at most one fetch in flight (concurrent misses share it) and at
+//!   most one per cooldown window; inside the window the lookup fails at once. A known `kid`
+//!   never causes a fetch.
+//! - When refreshes fail, the last good set is served for at most `max_stale` past its
+//!   freshness, then lookups fail with [`LookupError::KeysUnavailable`].
+//! - A key that disappears from the issuer's set is revoked at the next successful refresh
+//!   ([`VerifyingKey::is_revoked`]).
+//! - Background work ends when the last [`JwksCache`] clone is dropped or on
+//!   [`JwksCache::shutdown`].
+//!
+//! # Seeing inside
+//!
+//! `tracing` events under the target `tollgate_jwks`, [`JwksCache::status`], and, with the
+//! `metrics` feature, counters through the `metrics` facade.
+//!
+//! # Time
+//!
+//! All timing reads a [`Clock`]; tests use [`ManualClock`] and move time explicitly.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod algorithm;
+mod builder;
+mod cache;
+mod clock;
+mod error;
+mod fetcher;
+mod jwk;
+mod key;
+mod key_set;
+mod log_safe;
+#[cfg(feature = "metrics")]
+mod metrics;
+mod policy;
+mod source;
+mod status;
+mod url_policy;
+
+pub use algorithm::Algorithm;
+pub use builder::JwksCacheBuilder;
+pub use cache::JwksCache;
+pub use clock::{Clock, ManualClock, Sleep, SystemClock};
+pub use error::{BuildError, Cause, FetchError, LookupError, UrlError};
+pub use jwk::{
+    KeyRejection, MAX_EXPONENT, MAX_MODULUS_BITS, MIN_EXPONENT, MIN_MODULUS_BITS, SkippedKey,
+};
+pub use key::{SignatureError, VerifyingKey};
+pub use key_set::{KeySet, KeySetOptions};
+pub use log_safe::log_safe;
+pub use policy::{
+    DEFAULT_COOLDOWN, DEFAULT_MAX_BODY, DEFAULT_MAX_STALE, DEFAULT_MAX_TTL, DEFAULT_MIN_TTL,
+    DEFAULT_TTL,
+};
+pub use source::{CognitoPool, IssuerForm, JwksSource};
+pub use status::CacheStatus;

@@ -1,0 +1,137 @@
+//! Timing and size policy of a key cache.
+
+use std::time::Duration;
+
+use crate::BuildError;
+
+/// How long keys stay fresh, how refetches are limited, how long stale keys may be served,
+/// and how fetches are bounded. Set through [`JwksCacheBuilder`](crate::JwksCacheBuilder).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CachePolicy {
+    pub(crate) default_ttl: Duration,
+    pub(crate) min_ttl: Duration,
+    pub(crate) max_ttl: Duration,
+    pub(crate) cooldown: Duration,
+    pub(crate) max_stale: Duration,
+    pub(crate) retry_initial: Duration,
+    pub(crate) retry_max: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) fetch_timeout: Duration,
+    pub(crate) max_body: usize,
+}
+
+/// Default freshness when the response has no `Cache-Control: max-age` or `Expires`.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(600);
+/// Default minimum freshness (a `max-age` below this is raised to it).
+pub const DEFAULT_MIN_TTL: Duration = Duration::from_secs(60);
+/// Default maximum freshness (a `max-age` above this is lowered to it).
+pub const DEFAULT_MAX_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Default least time between two on-demand fetches (unknown `kid`, missing keys).
+pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(15);
+/// Default time past freshness during which the last good set is still served when refreshes
+/// fail.
+pub const DEFAULT_MAX_STALE: Duration = Duration::from_secs(3600);
+/// Default limit on a key set body.
+pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
+
+impl Default for CachePolicy {
+    fn default() -> Self {
+        Self {
+            default_ttl: DEFAULT_TTL,
+            min_ttl: DEFAULT_MIN_TTL,
+            max_ttl: DEFAULT_MAX_TTL,
+            cooldown: DEFAULT_COOLDOWN,
+            max_stale: DEFAULT_MAX_STALE,
+            retry_initial: Duration::from_secs(1),
+            retry_max: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(2),
+            fetch_timeout: Duration::from_secs(5),
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+}
+
+impl CachePolicy {
+    pub(crate) fn validate(&self) -> Result<(), BuildError> {
+        if self.min_ttl.is_zero() {
+            return Err(BuildError::InvalidPolicy("min_ttl must be positive"));
+        }
+        if self.min_ttl > self.max_ttl {
+            return Err(BuildError::InvalidPolicy("min_ttl exceeds max_ttl"));
+        }
+        if self.retry_initial.is_zero() || self.retry_initial > self.retry_max {
+            return Err(BuildError::InvalidPolicy(
+                "retry backoff must be positive and initial <= max",
+            ));
+        }
+        if self.fetch_timeout.is_zero() || self.connect_timeout.is_zero() {
+            return Err(BuildError::InvalidPolicy("timeouts must be positive"));
+        }
+        if self.max_body < 256 {
+            return Err(BuildError::InvalidPolicy("max_body must be at least 256 bytes"));
+        }
+        Ok(())
+    }
+
+    /// Freshness for a response, clamped to the bounds.
+    pub(crate) fn ttl(&self, from_headers: Option<Duration>) -> Duration {
+        from_headers
+            .unwrap_or(self.default_ttl)
+            .clamp(self.min_ttl, self.max_ttl)
+    }
+
+    /// When to refresh in the background: at three quarters of the freshness lifetime, so the
+    /// set is renewed before it goes stale.
+    pub(crate) fn refresh_after(ttl: Duration) -> Duration {
+        ttl.saturating_mul(3) / 4
+    }
+
+    /// Delay before retry number `failures` (1-based): exponential, capped, with jitter in
+    /// `[d/2, d]`, and at least any `Retry-After` the server sent (capped the same way).
+    pub(crate) fn backoff(&self, failures: u32, retry_after: Option<Duration>) -> Duration {
+        let exponent = failures.saturating_sub(1).min(20);
+        let base = self
+            .retry_initial
+            .saturating_mul(1 << exponent)
+            .min(self.retry_max);
+        let half = base / 2;
+        let half_nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
+        let jitter = Duration::from_nanos(fastrand::u64(0..=half_nanos));
+        let delay = half + jitter;
+        match retry_after {
+            Some(after) => delay.max(after.min(self.retry_max)),
+            None => delay,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_is_clamped() {
+        let policy = CachePolicy::default();
+        assert_eq!(policy.ttl(None), DEFAULT_TTL);
+        assert_eq!(policy.ttl(Some(Duration::ZERO)), DEFAULT_MIN_TTL);
+        assert_eq!(policy.ttl(Some(Duration::from_secs(999_999))), DEFAULT_MAX_TTL);
+        assert_eq!(policy.ttl(Some(Duration::from_secs(300))), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let policy = CachePolicy::default();
+        for _ in 0..100 {
+            let first = policy.backoff(1, None);
+            assert!(first >= Duration::from_millis(500) && first <= Duration::from_secs(1));
+            let fourth = policy.backoff(4, None);
+            assert!(fourth >= Duration::from_secs(4) && fourth <= Duration::from_secs(8));
+            let late = policy.backoff(50, None);
+            assert!(late >= Duration::from_secs(30) && late <= Duration::from_secs(60));
+            let told = policy.backoff(1, Some(Duration::from_secs(20)));
+            assert_eq!(told, Duration::from_secs(20));
+            let capped = policy.backoff(1, Some(Duration::from_secs(3600)));
+            assert_eq!(capped, Duration::from_secs(60));
+        }
+    }
+}
