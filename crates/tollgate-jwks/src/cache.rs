@@ -222,6 +222,20 @@ impl JwksCache {
         }
     }
 
+    /// The key with this `kid` if the usable cached set has it, without any I/O or waiting.
+    /// `None` means [`JwksCache::key`] must decide (it may fetch, or refuse).
+    #[must_use]
+    pub fn cached_key(&self, kid: &str) -> Option<Arc<VerifyingKey>> {
+        let inner = &self.inner;
+        let snapshot = inner.snapshot.load();
+        let snapshot = snapshot.as_deref()?;
+        if snapshot.is_usable(inner.clock.now()) {
+            snapshot.keys.get(kid).cloned()
+        } else {
+            None
+        }
+    }
+
     /// Fetches the key set now and waits for the result: call it at start-up to fail fast.
     /// Joins a fetch already in flight instead of starting a second one.
     ///

@@ -103,3 +103,7 @@ pub use policy::{
 };
 pub use source::{CognitoPool, IssuerForm, JwksSource};
 pub use status::CacheStatus;
+
+/// The HTTP client crate used for fetching, re-exported so a client passed to
+/// [`JwksCacheBuilder::http_client`] always has the matching version.
+pub use reqwest;

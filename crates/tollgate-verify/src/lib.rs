@@ -1,1 +1,69 @@
-//! tollgate-verify
+//! Strict verification of OAuth 2.0 access tokens (JWS compact, RS256) from Amazon Cognito and
+//! any OIDC issuer.
+//!
+//! [`Verifier`] decides who gets in. It follows the contract of tollgate's security
+//! catalogue:
+//!
+//! - **One algorithm family, chosen by configuration.** `alg` is compared exactly with the
+//!   allowlist (`RS256` by default) before any key is looked up; `none`, HMAC and every other
+//!   algorithm cannot be expressed.
+//! - **Keys only from the configured issuer's key set**, selected by `kid` (required). `jku`,
+//!   `jwk`, `x5u` and `x5c` refuse the token; `crit` refuses it.
+//! - **Strict parsing**: a length cap first; exactly three non-empty base64url segments with no
+//!   padding and canonical encoding; UTF-8 JSON objects without trailing data; duplicate
+//!   member names refused at every depth.
+//! - **Signature over the exact received bytes**, with a key parsed once when its set
+//!   arrived.
+//! - **Claims**: `exp` required and numeric; `nbf` and `iat` numeric when present; `iat` in
+//!   the future refused; optional maximum age and lifetime; `iss` compared byte for byte;
+//!   Cognito `token_use` and `client_id` (or `aud` for ID tokens); OIDC `aud`. A claim of the
+//!   wrong JSON type refuses the token, it is never treated as absent.
+//! - **Typed errors** ([`VerifyError`]): one variant per reason, none carrying token content.
+//!
+//! Verified results are cached (optional, on by default): a repeat of the same token skips
+//! parsing and the RSA check, but still re-checks expiry and that its key is still trusted.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use tollgate_verify::{Issuer, Verifier};
+//!
+//! # async fn run(bearer: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! let verifier = Verifier::builder()
+//!     .issuer(Issuer::cognito("eu-west-1", "eu-west-1_AbCdEf123").client_ids(["4e8i3example"]))
+//!     .max_lifetime(Duration::from_secs(24 * 3600))
+//!     .build()
+//!     .await?;
+//!
+//! let token = verifier.verify(bearer).await?;
+//! assert!(token.scopes().contains("orders/read"));
+//! # Ok(()) }
+//! ```
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod claims;
+mod compact;
+mod custom;
+mod error;
+mod header;
+mod issuer;
+mod scopes;
+mod strict_json;
+mod token_cache;
+mod verified_token;
+mod verifier;
+
+pub use claims::Claims;
+pub use custom::{CustomClaims, NoCustomClaims};
+pub use error::{BuildError, CheckFailed, ErrorCode, Malformed, Part, VerifyError};
+pub use issuer::{Issuer, TokenUse};
+pub use scopes::Scopes;
+pub use token_cache::TokenCacheConfig;
+pub use verified_token::VerifiedToken;
+pub use verifier::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, Verifier, VerifierBuilder};
+
+/// The key layer, re-exported: key caches, sources, clocks and algorithms.
+pub use tollgate_jwks as jwks;
+pub use tollgate_jwks::{Algorithm, Clock, ManualClock, SystemClock};

@@ -1,0 +1,117 @@
+//! The compact JWS serialization (RFC 7515 §7.1), split and decoded strictly.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::{Malformed, VerifyError};
+
+/// Largest signature accepted: an 8192-bit modulus.
+pub(crate) const MAX_SIGNATURE_BYTES: usize = 1024;
+
+/// The three segments of a compact JWS, still base64url-encoded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Segments<'a> {
+    pub(crate) header: &'a str,
+    pub(crate) payload: &'a str,
+    pub(crate) signature: &'a str,
+    /// `header.payload`: the exact received bytes the signature covers.
+    pub(crate) signing_input: &'a str,
+}
+
+/// Splits in one pass over the bytes: only `[A-Za-z0-9_-]` and exactly two dots, no empty
+/// segment. Linear time, no allocation, whatever the input.
+pub(crate) fn split(token: &str) -> Result<Segments<'_>, VerifyError> {
+    let bytes = token.as_bytes();
+    let mut dots = [0usize; 2];
+    let mut count = 0usize;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => {}
+            b'.' => {
+                if count == 2 {
+                    return Err(VerifyError::MalformedToken(Malformed::SegmentCount));
+                }
+                dots[count] = i;
+                count += 1;
+            }
+            _ => return Err(VerifyError::MalformedToken(Malformed::InvalidCharacter)),
+        }
+    }
+    if count != 2 {
+        return Err(VerifyError::MalformedToken(Malformed::SegmentCount));
+    }
+    let [first, second] = dots;
+    let (Some(header), Some(payload), Some(signature), Some(signing_input)) = (
+        token.get(..first),
+        token.get(first + 1..second),
+        token.get(second + 1..),
+        token.get(..second),
+    ) else {
+        return Err(VerifyError::MalformedToken(Malformed::SegmentCount));
+    };
+    if header.is_empty() || payload.is_empty() || signature.is_empty() {
+        return Err(VerifyError::MalformedToken(Malformed::EmptySegment));
+    }
+    Ok(Segments {
+        header,
+        payload,
+        signature,
+        signing_input,
+    })
+}
+
+/// Canonical unpadded base64url (non-zero trailing bits are refused).
+pub(crate) fn decode(segment: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    URL_SAFE_NO_PAD.decode(segment)
+}
+
+/// Decodes the signature into `buf`, returning its length.
+pub(crate) fn decode_signature(
+    segment: &str,
+    buf: &mut [u8; MAX_SIGNATURE_BYTES],
+) -> Result<usize, VerifyError> {
+    if segment.len() > MAX_SIGNATURE_BYTES.div_ceil(3) * 4 {
+        return Err(VerifyError::MalformedSignature);
+    }
+    URL_SAFE_NO_PAD
+        .decode_slice(segment, buf)
+        .map_err(|_| VerifyError::MalformedSignature)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(token: &str) -> VerifyError {
+        split(token).unwrap_err()
+    }
+
+    #[test]
+    fn structure() {
+        let s = split("aa.bb.cc").unwrap();
+        assert_eq!((s.header, s.payload, s.signature, s.signing_input), ("aa", "bb", "cc", "aa.bb"));
+        assert_eq!(err("aa.bb"), VerifyError::MalformedToken(Malformed::SegmentCount));
+        assert_eq!(err("aa.bb.cc."), VerifyError::MalformedToken(Malformed::SegmentCount));
+        assert_eq!(err("a.b.c.d.e"), VerifyError::MalformedToken(Malformed::SegmentCount));
+        assert_eq!(err("aa.bb."), VerifyError::MalformedToken(Malformed::EmptySegment));
+        assert_eq!(err(".bb.cc"), VerifyError::MalformedToken(Malformed::EmptySegment));
+        assert_eq!(err(".."), VerifyError::MalformedToken(Malformed::EmptySegment));
+        assert_eq!(err(""), VerifyError::MalformedToken(Malformed::SegmentCount));
+        for bad in ["a=.b.c", "a+.b.c", "a/.b.c", "a .b.c", "a%.b.c", "a\0.b.c", "a.b.c?"] {
+            assert_eq!(err(bad), VerifyError::MalformedToken(Malformed::InvalidCharacter), "{bad:?}");
+        }
+        assert_eq!(
+            err(&".".repeat(100_000)),
+            VerifyError::MalformedToken(Malformed::SegmentCount)
+        );
+    }
+
+    #[test]
+    fn base64_is_canonical() {
+        assert_eq!(decode("Zm9v").unwrap(), b"foo");
+        assert!(decode("Zm9=").is_err());
+        assert_eq!(decode("Zg").unwrap(), b"f");
+        assert!(decode("Zh").is_err(), "non-zero trailing bits");
+        assert!(decode("Z").is_err(), "length 1 mod 4");
+    }
+}

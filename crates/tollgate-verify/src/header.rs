@@ -1,0 +1,141 @@
+//! The JOSE header of a compact JWS, read strictly.
+
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+
+use crate::strict_json::StrictValue;
+
+/// What the header says, and which forbidden or suspicious members it carried.
+#[derive(Debug, Default)]
+pub(crate) struct Header {
+    /// `alg`: `Some(Ok(..))` when a string, `Some(Err(()))` when another JSON type.
+    pub(crate) alg: Option<Result<String, ()>>,
+    pub(crate) kid: Option<Result<String, ()>>,
+    pub(crate) typ: Option<Result<String, ()>>,
+    /// `crit` was present (any value).
+    pub(crate) crit: bool,
+    /// `jku`, `jwk`, `x5u` or `x5c` was present: key material or locations chosen by the
+    /// token. Never used; such tokens are refused.
+    pub(crate) key_reference: bool,
+    /// JWE-only members (`enc`, `zip`, `p2c`, `epk`, ...) were present.
+    pub(crate) encryption: bool,
+    /// A member name appeared twice (at any depth).
+    pub(crate) duplicate: bool,
+}
+
+impl Header {
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        let duplicate = Cell::new(false);
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let mut header = HeaderSeed {
+            duplicate: &duplicate,
+        }
+        .deserialize(&mut de)?;
+        de.end()?;
+        header.duplicate |= duplicate.get();
+        Ok(header)
+    }
+}
+
+struct HeaderSeed<'f> {
+    duplicate: &'f Cell<bool>,
+}
+
+impl<'de> DeserializeSeed<'de> for HeaderSeed<'_> {
+    type Value = Header;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Header, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+fn string(value: Value) -> Result<String, ()> {
+    match value {
+        Value::String(s) => Ok(s),
+        _ => Err(()),
+    }
+}
+
+impl<'de> Visitor<'de> for HeaderSeed<'_> {
+    type Value = Header;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JOSE header object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Header, A::Error> {
+        let mut header = Header::default();
+        let mut others: Vec<String> = Vec::new();
+        let seed = StrictValue {
+            duplicate: self.duplicate,
+        };
+        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let value = map.next_value_seed(seed)?;
+            let slot = match &*name {
+                "alg" => &mut header.alg,
+                "kid" => &mut header.kid,
+                "typ" => &mut header.typ,
+                other => {
+                    match other {
+                        "crit" => header.crit = true,
+                        "jku" | "jwk" | "x5u" | "x5c" => header.key_reference = true,
+                        "enc" | "zip" | "p2c" | "p2s" | "epk" | "apu" | "apv" | "iv" | "tag" => {
+                            header.encryption = true;
+                        }
+                        _ => {}
+                    }
+                    if others.iter().any(|seen| seen == other) {
+                        header.duplicate = true;
+                    } else {
+                        others.push(other.to_owned());
+                    }
+                    continue;
+                }
+            };
+            if slot.is_some() {
+                header.duplicate = true;
+            } else {
+                *slot = Some(string(value));
+            }
+        }
+        Ok(header)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_members_and_flags() {
+        let h = Header::parse(br#"{"alg":"RS256","kid":"k","typ":"JWT","x":1}"#).unwrap();
+        assert_eq!(h.alg, Some(Ok("RS256".into())));
+        assert_eq!(h.kid, Some(Ok("k".into())));
+        assert!(!h.duplicate && !h.crit && !h.key_reference && !h.encryption);
+
+        let h = Header::parse(br#"{"alg":"RS256","al\u0067":"none"}"#).unwrap();
+        assert!(h.duplicate);
+        let h = Header::parse(br#"{"alg":"RS256","x":1,"x":2}"#).unwrap();
+        assert!(h.duplicate);
+        let h = Header::parse(br#"{"alg":["RS256"],"kid":7}"#).unwrap();
+        assert_eq!(h.alg, Some(Err(())));
+        assert_eq!(h.kid, Some(Err(())));
+        assert!(Header::parse(br#"{"alg":"RS256","crit":[]}"#).unwrap().crit);
+        assert!(Header::parse(br#"{"alg":"RS256","jku":"https://x"}"#).unwrap().key_reference);
+        assert!(Header::parse(br#"{"alg":"RS256","enc":"A128GCM"}"#).unwrap().encryption);
+    }
+
+    #[test]
+    fn rejects_non_objects_and_trailing_data() {
+        assert!(Header::parse(b"[]").is_err());
+        assert!(Header::parse(b"\"x\"").is_err());
+        assert!(Header::parse(b"null").is_err());
+        assert!(Header::parse(br#"{"alg":"RS256"}xyz"#).is_err());
+        assert!(Header::parse(b"\xef\xbb\xbf{\"alg\":\"RS256\"}").is_err());
+        assert!(Header::parse(b"{\"alg\":\"\xff\"}").is_err());
+        assert!(Header::parse(b"{ \"alg\" :\n\t\"RS256\" }").is_ok());
+    }
+}

@@ -1,0 +1,143 @@
+//! Granted scopes, parsed once per token.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// The scopes a token grants: a set of exact, case-sensitive scope tokens (RFC 6749 §3.3).
+///
+/// Parsed once when the token is verified; `contains` is a binary search, so checks stay cheap
+/// even for tokens with thousands of scopes. Cloning is cheap.
+///
+/// ```
+/// use tollgate_verify::Scopes;
+///
+/// let scopes = Scopes::parse("orders/read  orders/write https://api.example.com/read");
+/// assert!(scopes.contains("orders/read"));
+/// assert!(!scopes.contains("orders/rea"));
+/// assert!(!scopes.contains("Orders/read"));
+/// assert!(scopes.all(["orders/read", "orders/write"]));
+/// assert!(scopes.any(["orders/admin", "https://api.example.com/read"]));
+/// assert_eq!(scopes.len(), 3);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Scopes(Arc<[Box<str>]>);
+
+impl Scopes {
+    /// Parses a space-delimited scope string. Only the space character separates scopes;
+    /// empty tokens (from repeated, leading or trailing spaces) are dropped. A tab, comma or
+    /// newline is part of a scope token, so such a token matches nothing a route asks for.
+    #[must_use]
+    pub fn parse(scope: &str) -> Self {
+        Self::from_iter(scope.split(' ').filter(|s| !s.is_empty()))
+    }
+
+    /// No scopes.
+    #[must_use]
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Whether `scope` is granted (exact, case-sensitive match).
+    #[must_use]
+    pub fn contains(&self, scope: &str) -> bool {
+        self.0.binary_search_by(|s| (**s).cmp(scope)).is_ok()
+    }
+
+    /// Whether every one of `scopes` is granted (true for an empty list).
+    pub fn all<I, S>(&self, scopes: I) -> bool
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        scopes.into_iter().all(|s| self.contains(s.as_ref()))
+    }
+
+    /// Whether at least one of `scopes` is granted (false for an empty list).
+    pub fn any<I, S>(&self, scopes: I) -> bool
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        scopes.into_iter().any(|s| self.contains(s.as_ref()))
+    }
+
+    /// The granted scopes, sorted.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.0.iter().map(|s| &**s)
+    }
+
+    /// Number of distinct granted scopes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no scope is granted.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn heap_size(&self) -> usize {
+        self.0.iter().map(|s| s.len() + 16).sum()
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Scopes {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        let mut scopes: Vec<Box<str>> = iter.into_iter().map(|s| s.as_ref().into()).collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        Self(scopes.into())
+    }
+}
+
+impl fmt::Debug for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl fmt::Display for Scopes {
+    /// The scopes, space-separated (the `scope` claim form).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, scope) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(scope)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_space_separates_and_empty_tokens_are_dropped() {
+        let scopes = Scopes::parse("  a  b\tc d,e ");
+        assert_eq!(scopes.iter().collect::<Vec<_>>(), ["a", "b\tc", "d,e"]);
+        assert!(!scopes.contains("b"));
+        assert!(!scopes.contains("c"));
+        assert!(Scopes::parse("").is_empty());
+    }
+
+    #[test]
+    fn set_semantics() {
+        assert_eq!(Scopes::parse("b a a"), Scopes::parse("a b"));
+        assert!(Scopes::parse("a").all(Vec::<&str>::new()));
+        assert!(!Scopes::parse("a").any(Vec::<&str>::new()));
+        assert_eq!(Scopes::parse("b a").to_string(), "a b");
+    }
+
+    #[test]
+    fn large_sets_stay_cheap() {
+        let big: String = (0..10_000).map(|i| format!("s{i} ")).collect();
+        let scopes = Scopes::parse(&big);
+        assert_eq!(scopes.len(), 10_000);
+        assert!(scopes.contains("s9999"));
+        assert!(!scopes.contains("s10000"));
+    }
+}

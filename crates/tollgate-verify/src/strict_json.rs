@@ -1,0 +1,106 @@
+//! JSON values read with duplicate member names detected at every depth.
+//!
+//! RFC 7515 §4 and RFC 7519 §4 let a parser either reject duplicate member names or keep the
+//! last one. Keeping one silently invites parser differentials (a downstream consumer may keep
+//! the other), so tollgate rejects them. `serde_json::Value` keeps the last one; this seed
+//! builds the same `Value` but records any duplicate in a flag the caller checks.
+
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+/// Deserializes one JSON value, setting `duplicate` when any object in it repeats a name.
+#[derive(Clone, Copy)]
+pub(crate) struct StrictValue<'f> {
+    pub(crate) duplicate: &'f Cell<bool>,
+}
+
+impl<'de> DeserializeSeed<'de> for StrictValue<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictValue<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(self)?;
+            if object.insert(key, value).is_some() {
+                self.duplicate.set(true);
+            }
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> (Value, bool) {
+        let flag = Cell::new(false);
+        let mut de = serde_json::Deserializer::from_str(json);
+        let value = StrictValue { duplicate: &flag }.deserialize(&mut de).unwrap();
+        de.end().unwrap();
+        (value, flag.get())
+    }
+
+    #[test]
+    fn nested_duplicates_are_flagged() {
+        assert!(!parse(r#"{"a":{"b":1,"c":[{"d":2}]}}"#).1);
+        assert!(parse(r#"{"a":{"b":1,"b":2}}"#).1);
+        assert!(parse(r#"[{"x":1,"x":1}]"#).1);
+        assert!(parse(r#"{"a":1,"\u0061":2}"#).1);
+    }
+}

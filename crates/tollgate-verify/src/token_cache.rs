@@ -1,0 +1,209 @@
+//! A bounded cache of verified tokens: a repeat of a token skips parsing and the RSA check.
+
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lc_rs::digest;
+use moka::Expiry;
+use tollgate_jwks::VerifyingKey;
+
+use crate::VerifiedToken;
+
+/// Limits of the verified-token cache. Entries also expire at the token's own `exp` (plus
+/// leeway), and each hit re-checks expiry against the verifier's clock and that the key that
+/// verified the token is still in its issuer's set.
+///
+/// The cache is bounded both ways: every entry weighs at least `max_bytes / max_entries`,
+/// so neither limit can be exceeded.
+///
+/// ```
+/// use tollgate_verify::TokenCacheConfig;
+/// let config = TokenCacheConfig::default().max_entries(50_000).max_bytes(32 << 20);
+/// assert_eq!(config.entry_limit(), 50_000);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenCacheConfig {
+    max_entries: u64,
+    max_bytes: u64,
+}
+
+impl Default for TokenCacheConfig {
+    fn default() -> Self {
+        Self {
+            max_entries: 100_000,
+            max_bytes: 64 << 20,
+        }
+    }
+}
+
+impl TokenCacheConfig {
+    /// Most entries (default 100,000).
+    #[must_use]
+    pub fn max_entries(mut self, max_entries: u64) -> Self {
+        self.max_entries = max_entries.max(1);
+        self
+    }
+
+    /// Most memory, estimated per entry (default 64 MiB).
+    #[must_use]
+    pub fn max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes.max(1);
+        self
+    }
+
+    /// The entry limit.
+    #[must_use]
+    pub fn entry_limit(&self) -> u64 {
+        self.max_entries
+    }
+
+    /// The memory limit in bytes.
+    #[must_use]
+    pub fn byte_limit(&self) -> u64 {
+        self.max_bytes
+    }
+}
+
+/// SHA-256 of the whole token. A hit requires the exact same bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Digest([u8; 32]);
+
+impl Digest {
+    pub(crate) fn of(token: &str) -> Self {
+        let hash = digest::digest(&digest::SHA256, token.as_bytes());
+        let mut bytes = [0u8; 32];
+        bytes.copy_from_slice(hash.as_ref());
+        Self(bytes)
+    }
+}
+
+impl Hash for Digest {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut prefix = [0u8; 8];
+        prefix.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(prefix));
+    }
+}
+
+/// The digest is already uniformly distributed: its first eight bytes are the hash.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+#[derive(Clone, Copy, Default)]
+pub(crate) struct BuildDigestHasher;
+
+impl BuildHasher for BuildDigestHasher {
+    type Hasher = DigestHasher;
+
+    fn build_hasher(&self) -> DigestHasher {
+        DigestHasher::default()
+    }
+}
+
+pub(crate) struct Entry<C> {
+    pub(crate) token: VerifiedToken<C>,
+    /// Unix seconds; valid while `now < valid_until`.
+    pub(crate) valid_until: i64,
+    pub(crate) key: Arc<VerifyingKey>,
+    pub(crate) issuer: usize,
+    ttl: Duration,
+    weight: u32,
+}
+
+struct EntryExpiry;
+
+impl<C> Expiry<Digest, Arc<Entry<C>>> for EntryExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &Digest,
+        value: &Arc<Entry<C>>,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
+pub(crate) struct TokenCache<C> {
+    cache: moka::sync::Cache<Digest, Arc<Entry<C>>, BuildDigestHasher>,
+    floor: u32,
+}
+
+impl<C: Send + Sync + 'static> TokenCache<C> {
+    pub(crate) fn new(config: TokenCacheConfig) -> Self {
+        let floor = u32::try_from(config.max_bytes.div_ceil(config.max_entries)).unwrap_or(u32::MAX);
+        let cache = moka::sync::Cache::builder()
+            .max_capacity(config.max_bytes)
+            .weigher(|_key: &Digest, entry: &Arc<Entry<C>>| entry.weight)
+            .expire_after(EntryExpiry)
+            .build_with_hasher(BuildDigestHasher);
+        Self { cache, floor }
+    }
+
+    pub(crate) fn get(&self, digest: &Digest) -> Option<Arc<Entry<C>>> {
+        self.cache.get(digest)
+    }
+
+    pub(crate) fn remove(&self, digest: &Digest) {
+        self.cache.invalidate(digest);
+    }
+
+    pub(crate) fn insert(
+        &self,
+        digest: Digest,
+        token: VerifiedToken<C>,
+        valid_until: i64,
+        now: i64,
+        key: Arc<VerifyingKey>,
+        issuer: usize,
+    ) {
+        let Ok(ttl) = u64::try_from(valid_until.saturating_sub(now)) else {
+            return;
+        };
+        if ttl == 0 {
+            return;
+        }
+        let size = token.heap_size() + std::mem::size_of::<Entry<C>>() + ENTRY_OVERHEAD;
+        let weight = u32::try_from(size).unwrap_or(u32::MAX).max(self.floor);
+        self.cache.insert(
+            digest,
+            Arc::new(Entry {
+                token,
+                valid_until,
+                key,
+                issuer,
+                ttl: Duration::from_secs(ttl),
+                weight,
+            }),
+        );
+    }
+
+    pub(crate) fn entry_count(&self) -> u64 {
+        self.cache.run_pending_tasks();
+        self.cache.entry_count()
+    }
+
+    pub(crate) fn weighted_size(&self) -> u64 {
+        self.cache.run_pending_tasks();
+        self.cache.weighted_size()
+    }
+}
+
+/// Estimated bookkeeping of one moka entry (key, node, deque links, timer wheel).
+const ENTRY_OVERHEAD: usize = 200;
