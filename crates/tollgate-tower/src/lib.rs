@@ -1,1 +1,100 @@
-//! tollgate-tower
+//! One tower layer for axum and tonic: bearer tokens verified on every request, per-route
+//! scope guards, and answers exactly as RFC 6750 and gRPC clients expect.
+//!
+//! - [`AuthLayer`] / [`Auth`]: takes the token from the single `Authorization: Bearer`
+//!   header (scheme case-insensitive; query strings, bodies and cookies are never read),
+//!   verifies it with a [`Verifier`](tollgate_verify::Verifier), and puts the
+//!   [`VerifiedToken`](tollgate_verify::VerifiedToken) and an [`AuthContext`] in the request
+//!   extensions. Rejections are responses, never `Service::Error`.
+//! - [`RequireScopes`]: per-route guard (`any`, `all`, or an OR of AND-sets), usable as an
+//!   axum `route_layer` and as a plain tower layer.
+//! - [`GrpcScopes`]: per-method scope map for gRPC services; unlisted methods are denied.
+//! - [`Authenticated`] and [`GrantedScopes`] (feature `axum`): extractors, including
+//!   `Option<Authenticated>` for routes where a token is optional.
+//! - [`TonicRequestExt`] (feature `tonic`): the verified token in tonic methods.
+//! - [`ProtectedResourceMetadata`]: RFC 9728 document and challenge parameter.
+//!
+//! # Answers
+//!
+//! | situation | HTTP | gRPC (HTTP 200, trailers-only) |
+//! | --- | --- | --- |
+//! | no bearer credentials | 401, `WWW-Authenticate: Bearer realm=".."` (no `error`) | 16 `UNAUTHENTICATED` |
+//! | malformed credentials (two headers, bad bytes, `Bearer` alone) | 400 `error="invalid_request"` | 16 `UNAUTHENTICATED` |
+//! | invalid token | 401 `error="invalid_token"`, fixed short description | 16 `UNAUTHENTICATED` |
+//! | valid token, missing scope | 403 `error="insufficient_scope", scope=".."` | 7 `PERMISSION_DENIED` |
+//! | no usable keys | 503 with `Retry-After` | 14 `UNAVAILABLE` |
+//!
+//! A request is gRPC when its `content-type` starts with `application/grpc`. Bodies are empty
+//! unless a [`RejectionResponder`] (for example [`ProblemDetails`]) shapes them. Reasons go to
+//! `tracing` at debug level (target `tollgate::auth`), never the token or claims.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use axum::{Router, routing::{get, post}};
+//! use tollgate_tower::{AuthLayer, Authenticated, RequireScopes};
+//! use tollgate_verify::{Issuer, Verifier};
+//!
+//! async fn list_orders(Authenticated(token): Authenticated) -> String {
+//!     format!("orders for {}", token.client_id().unwrap_or("?"))
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let verifier = Verifier::builder()
+//!     .issuer(Issuer::cognito("eu-west-1", "eu-west-1_AbCdEf123").client_ids(["4e8i3example"]))
+//!     .build()
+//!     .await?;
+//! let app: Router = Router::new()
+//!     .route("/orders", get(list_orders).route_layer(RequireScopes::any(["orders/read"])))
+//!     .route("/orders/new", post(|| async { "created" }).route_layer(RequireScopes::all(["orders/write"])))
+//!     .layer(AuthLayer::new(verifier));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Features
+//!
+//! | feature | adds |
+//! | --- | --- |
+//! | `axum` | extractors and `IntoResponse` for [`Rejection`] |
+//! | `tonic` | [`TonicRequestExt`], `NamedService` forwarding |
+//! | `metrics` | counters and latency histograms through the `metrics` facade |
+//!
+//! Features add APIs; none changes what is accepted or refused.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod auth;
+mod bearer;
+mod body;
+mod challenge;
+mod context;
+#[cfg(feature = "axum")]
+mod extract;
+mod guard_future;
+pub mod grpc_scopes;
+pub mod metadata;
+mod observe;
+mod rejection;
+pub mod require_scopes;
+mod responder;
+mod scope_requirement;
+#[cfg(feature = "tonic")]
+mod tonic_ext;
+
+pub use auth::{Auth, AuthLayer, ResponseFuture};
+pub use bearer::InvalidRequest;
+pub use body::{AuthBody, FullBody};
+pub use context::AuthContext;
+#[cfg(feature = "axum")]
+pub use extract::{Authenticated, GrantedScopes};
+pub use guard_future::GuardFuture;
+pub use grpc_scopes::{GrpcScopes, GrpcScopesService};
+pub use metadata::{MetadataService, ProtectedResourceMetadata};
+pub use rejection::{GrpcCode, RETRY_AFTER_SECS, Rejection, RejectionBody, RejectionKind};
+pub use require_scopes::{RequireScopes, RequireScopesService};
+pub use responder::{DefaultResponder, ProblemDetails, RejectionResponder};
+pub use scope_requirement::ScopeRequirement;
+#[cfg(feature = "tonic")]
+pub use tonic_ext::TonicRequestExt;

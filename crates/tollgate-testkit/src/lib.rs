@@ -1,0 +1,67 @@
+//! A real, Cognito-shaped local OAuth 2.0 issuer for tests, examples and local
+//! development.
+//!
+//! * [`SigningKey`]: RSA keys (fresh or committed fixtures) with Cognito-like
+//!   kids, JWKs and raw signatures.
+//! * [`TokenBuilder`]: Cognito access and ID tokens, and every way of breaking
+//!   them (claims, header, `alg`, HS256, unsigned).
+//! * [`raw`]: byte-exact tokens (duplicate members, padded segments, any signature).
+//! * [`TestIssuer`]: an HTTP server on `127.0.0.1:0` with JWKS, OIDC discovery and
+//!   `POST /oauth2/token` (client credentials), key rotation, request counters and
+//!   fault injection ([`JwksFault`]).
+//!
+//! Nothing here depends on the other tollgate crates; crypto is aws-lc-rs.
+//!
+//! ```
+//! use tollgate_testkit::{SigningKey, TestIssuer};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let issuer = TestIssuer::builder()
+//!     .signing_key(SigningKey::fixture(0)?)
+//!     .start()
+//!     .await?;
+//! let token = issuer.access_token("tollgate-test-client", &["orders/read"])?;
+//!
+//! let jwks: serde_json::Value = reqwest::get(issuer.jwks_url()).await?.json().await?;
+//! assert_eq!(jwks["keys"][0]["kid"], issuer.signing_key().kid());
+//! # let _ = token;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! For local development run the issuer on its own:
+//! `cargo run -p tollgate-testkit --bin tollgate-test-issuer`.
+
+mod alg;
+mod basic_auth;
+mod clock;
+mod conditional;
+mod config;
+mod discovery;
+mod error;
+mod fault_body;
+mod faults;
+mod issuer_builder;
+mod jwks_endpoint;
+mod oauth_error;
+mod pem;
+mod random;
+mod server;
+mod state;
+mod token_endpoint;
+
+pub mod issuer;
+pub mod keys;
+pub mod raw;
+pub mod token;
+
+pub use alg::RsaAlg;
+pub use error::TestkitError;
+pub use issuer::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_POOL_ID, DEFAULT_REGION,
+    DEFAULT_RESOURCE_SERVER, DEFAULT_SCOPES, DEFAULT_TOKEN_LIFETIME, JwksFault, TestIssuer,
+    TestIssuerBuilder,
+};
+pub use keys::{SigningKey, cognito_kid, jwks_json};
+pub use token::{DEFAULT_TOKEN_LIFETIME_SECS, TokenBuilder};

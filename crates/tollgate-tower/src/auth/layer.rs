@@ -1,0 +1,124 @@
+//! [`AuthLayer`]: configuration, cloned into each [`Auth`] service.
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::{HeaderName, Method};
+use tollgate_verify::{CustomClaims, NoCustomClaims, Verifier};
+use tower_layer::Layer;
+
+use super::{Auth, AuthConfig};
+use crate::bearer::Source;
+use crate::responder::{DefaultResponder, RejectionResponder};
+
+/// Applies [`Auth`] to a service: verifies the bearer token of every request.
+///
+/// See the [module docs](crate::auth) for an example.
+#[derive(Clone)]
+#[must_use]
+pub struct AuthLayer<C = NoCustomClaims, R = DefaultResponder> {
+    pub(super) verifier: Verifier<C>,
+    pub(super) config: Arc<AuthConfig>,
+    pub(super) responder: R,
+}
+
+impl<C, R> fmt::Debug for AuthLayer<C, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthLayer")
+            .field("verifier", &self.verifier)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: CustomClaims> AuthLayer<C> {
+    /// A layer that verifies tokens with `verifier`.
+    pub fn new(verifier: Verifier<C>) -> Self {
+        Self {
+            verifier,
+            config: Arc::new(AuthConfig::default()),
+            responder: DefaultResponder,
+        }
+    }
+}
+
+impl<C, R> AuthLayer<C, R> {
+    fn config(&mut self) -> &mut AuthConfig {
+        Arc::make_mut(&mut self.config)
+    }
+
+    /// The `realm` of challenges (default `api`).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.config().challenge).realm = realm.into();
+        self
+    }
+
+    /// Adds `resource_metadata="<url>"` (RFC 9728) to every challenge.
+    pub fn resource_metadata(mut self, url: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.config().challenge).resource_metadata = Some(url.into());
+        self
+    }
+
+    /// Reads the token from this header instead of `Authorization` (gateways that forward
+    /// the token on its own). The header's whole value is the token; it must appear once.
+    pub fn token_header(mut self, name: HeaderName) -> Self {
+        self.config().source = Source::Header(name);
+        self
+    }
+
+    /// Lets requests without any bearer credentials through, unauthenticated (for routes
+    /// where a token is optional). A token that is present but invalid is still refused: a
+    /// bad credential never counts as no credential. Guard protected routes with
+    /// [`RequireScopes`](crate::RequireScopes); they answer 401 to anonymous requests.
+    pub fn allow_anonymous(mut self) -> Self {
+        self.config().allow_anonymous = true;
+        self
+    }
+
+    /// Lets requests to exactly this path through without authentication (health checks).
+    pub fn skip_path(mut self, path: impl Into<String>) -> Self {
+        self.config().skip_paths.push(path.into());
+        self
+    }
+
+    /// Lets every request with this method through without authentication.
+    pub fn skip_method(mut self, method: Method) -> Self {
+        self.config().skip_methods.push(method);
+        self
+    }
+
+    /// Lets CORS preflights (`OPTIONS` with `Origin` and `Access-Control-Request-Method`)
+    /// through without authentication.
+    pub fn bypass_cors_preflight(mut self) -> Self {
+        self.config().bypass_cors_preflight = true;
+        self
+    }
+
+    /// Shapes the bodies of HTTP rejections; status and challenges stay tollgate's.
+    pub fn responder<R2: RejectionResponder>(self, responder: R2) -> AuthLayer<C, R2> {
+        AuthLayer {
+            verifier: self.verifier,
+            config: self.config,
+            responder,
+        }
+    }
+
+    /// The verifier.
+    #[must_use]
+    pub fn verifier(&self) -> &Verifier<C> {
+        &self.verifier
+    }
+}
+
+impl<S, C, R: Clone> Layer<S> for AuthLayer<C, R> {
+    type Service = Auth<S, C, R>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Auth {
+            inner,
+            verifier: self.verifier.clone(),
+            config: Arc::clone(&self.config),
+            responder: self.responder.clone(),
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! [`Auth`]: the service that verifies each request's token.
+
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use tollgate_verify::{CustomClaims, NoCustomClaims, VerifiedToken, Verifier, VerifyError};
+use tower_service::Service;
+
+use super::{AuthConfig, ResponseFuture};
+use crate::body::AuthBody;
+use crate::context::{AuthContext, is_grpc};
+use crate::rejection::{Rejection, RejectionKind};
+use crate::responder::{DefaultResponder, RejectionResponder};
+use crate::{bearer, observe};
+
+/// Verifies the bearer token of every request before calling the inner service.
+///
+/// Created by [`AuthLayer`](crate::AuthLayer); see the [module docs](crate::auth).
+#[derive(Clone)]
+pub struct Auth<S, C = NoCustomClaims, R = DefaultResponder> {
+    pub(super) inner: S,
+    pub(super) verifier: Verifier<C>,
+    pub(super) config: Arc<AuthConfig>,
+    pub(super) responder: R,
+}
+
+impl<S: fmt::Debug, C, R> fmt::Debug for Auth<S, C, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth")
+            .field("inner", &self.inner)
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, C, R> Auth<S, C, R> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Consumes `self`, returning the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+/// Inserts what handlers, guards and extractors read.
+pub(super) fn authenticate<B, C: CustomClaims>(
+    request: &mut Request<B>,
+    token: VerifiedToken<C>,
+    config: &AuthConfig,
+) {
+    let extensions = request.extensions_mut();
+    extensions.insert(AuthContext::authenticated(
+        token.scopes().clone(),
+        Arc::clone(&config.challenge),
+    ));
+    extensions.insert(token);
+}
+
+impl<S, C, R, ReqBody, ResBody> Service<Request<ReqBody>> for Auth<S, C, R>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    ReqBody: Send + 'static,
+    C: CustomClaims,
+    R: RejectionResponder,
+{
+    type Response = Response<AuthBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S, ReqBody, C, R>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let config = &*self.config;
+        if config.skips(&request) {
+            return ResponseFuture::inner(self.inner.call(request));
+        }
+        let grpc = is_grpc(request.headers());
+        let outcome = match bearer::extract(request.headers(), request.uri(), &config.source) {
+            Err(invalid) => Err(RejectionKind::InvalidRequest(invalid)),
+            Ok(None) if config.allow_anonymous => {
+                request
+                    .extensions_mut()
+                    .insert(AuthContext::anonymous(Arc::clone(&config.challenge)));
+                observe::anonymous();
+                return ResponseFuture::inner(self.inner.call(request));
+            }
+            Ok(None) => Err(RejectionKind::MissingCredentials),
+            Ok(Some(token)) => {
+                let observation = observe::Verification::start();
+                match self.verifier.try_verify(token) {
+                    Some(result) => {
+                        observation.finish(result.as_ref().err());
+                        result.map_err(verify_rejection)
+                    }
+                    None => {
+                        // The key is not cached: fetch (single-flight, rate-limited) or refuse.
+                        let token = token.to_owned();
+                        let verifier = self.verifier.clone();
+                        let verification = Box::pin(async move {
+                            let result = verifier.verify(&token).await;
+                            observation.finish(result.as_ref().err());
+                            result
+                        });
+                        let clone = self.inner.clone();
+                        let ready = std::mem::replace(&mut self.inner, clone);
+                        return ResponseFuture::verifying(
+                            verification,
+                            request,
+                            ready,
+                            Arc::clone(&self.config),
+                            self.responder.clone(),
+                            grpc,
+                        );
+                    }
+                }
+            }
+        };
+        match outcome {
+            Ok(token) => {
+                authenticate(&mut request, token, config);
+                ResponseFuture::inner(self.inner.call(request))
+            }
+            Err(kind) => {
+                let rejection = Rejection::new(kind, Arc::clone(&config.challenge));
+                observe::rejected(&rejection);
+                ResponseFuture::rejected(rejection, grpc, self.responder.clone())
+            }
+        }
+    }
+}
+
+pub(super) fn verify_rejection(error: VerifyError) -> RejectionKind {
+    match error {
+        VerifyError::KeysUnavailable => RejectionKind::KeysUnavailable,
+        error => RejectionKind::InvalidToken(error),
+    }
+}

@@ -1,0 +1,171 @@
+//! Bearer credentials from a request (RFC 6750 §2.1).
+
+use http::header::{AUTHORIZATION, HeaderName};
+use http::{HeaderMap, Uri};
+
+/// Why a request's credentials are malformed (answered with 400 `invalid_request`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidRequest {
+    /// More than one `Authorization` field (or more than one token in it).
+    #[error("more than one authorization header")]
+    RepeatedHeader,
+    /// The field value has bytes outside visible ASCII.
+    #[error("authorization header is not visible ASCII")]
+    NotAscii,
+    /// `Bearer` without a token, or not followed by a space.
+    #[error("bearer credentials are malformed")]
+    MalformedBearer,
+    /// The token has characters outside the b64token grammar.
+    #[error("bearer token has invalid characters")]
+    InvalidTokenCharacters,
+    /// The token was sent in the header and in the query string.
+    #[error("token sent by more than one method")]
+    MultipleMethods,
+}
+
+/// Where the credential is read from.
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    /// `Authorization: Bearer <token>`.
+    Authorization,
+    /// A gateway header whose whole value is the token.
+    Header(HeaderName),
+}
+
+/// `Ok(None)` when the request carries no bearer credentials (no header, another scheme).
+pub(crate) fn extract<'h>(
+    headers: &'h HeaderMap,
+    uri: &Uri,
+    source: &Source,
+) -> Result<Option<&'h str>, InvalidRequest> {
+    let name = match source {
+        Source::Authorization => &AUTHORIZATION,
+        Source::Header(name) => name,
+    };
+    let mut values = headers.get_all(name).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(InvalidRequest::RepeatedHeader);
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| InvalidRequest::NotAscii)?
+        .trim_matches(|c| c == ' ' || c == '\t');
+    let token = match source {
+        Source::Header(_) => value,
+        Source::Authorization => match bearer_token(value)? {
+            Some(token) => token,
+            None => return Ok(None),
+        },
+    };
+    if token.is_empty() {
+        return Err(InvalidRequest::MalformedBearer);
+    }
+    if !is_b64token(token) {
+        return Err(InvalidRequest::InvalidTokenCharacters);
+    }
+    if has_query_token(uri) {
+        return Err(InvalidRequest::MultipleMethods);
+    }
+    Ok(Some(token))
+}
+
+/// Splits `Bearer <token>`; the scheme is case-insensitive, one or more spaces follow it.
+fn bearer_token(value: &str) -> Result<Option<&str>, InvalidRequest> {
+    const SCHEME: &str = "bearer";
+    let (scheme, rest) = match value.split_once(' ') {
+        Some((scheme, rest)) => (scheme, Some(rest)),
+        None => (value, None),
+    };
+    if !scheme.eq_ignore_ascii_case(SCHEME) {
+        // `Bearer<token>` or `Bearer\t<token>` is a broken bearer credential, not another
+        // scheme.
+        let starts_like_bearer = scheme
+            .get(..SCHEME.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(SCHEME));
+        return if starts_like_bearer {
+            Err(InvalidRequest::MalformedBearer)
+        } else {
+            Ok(None)
+        };
+    }
+    match rest {
+        None => Err(InvalidRequest::MalformedBearer),
+        Some(rest) => Ok(Some(rest.trim_start_matches(' '))),
+    }
+}
+
+/// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+}
+
+/// Whether the query string carries `access_token` (RFC 6750 §2.3, which we never read).
+pub(crate) fn has_query_token(uri: &Uri) -> bool {
+    uri.query().is_some_and(|query| {
+        query
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some("access_token"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn get(values: &[&[u8]], uri: &str) -> Result<Option<String>, InvalidRequest> {
+        let mut headers = HeaderMap::new();
+        for v in values {
+            headers.append(AUTHORIZATION, HeaderValue::from_bytes(v).unwrap());
+        }
+        let uri: Uri = uri.parse().unwrap();
+        extract(&headers, &uri, &Source::Authorization).map(|t| t.map(str::to_owned))
+    }
+
+    #[test]
+    fn bearer_grammar() {
+        let ok = |v: &str| get(&[v.as_bytes()], "/").unwrap();
+        assert_eq!(ok("Bearer abc.def.ghi"), Some("abc.def.ghi".into()));
+        assert_eq!(ok("bearer abc"), Some("abc".into()));
+        assert_eq!(ok("BEARER abc"), Some("abc".into()));
+        assert_eq!(ok("BeArEr abc"), Some("abc".into()));
+        assert_eq!(ok("Bearer   abc"), Some("abc".into()));
+        assert_eq!(ok("Bearer abc  "), Some("abc".into()));
+        assert_eq!(ok("Bearer abc=="), Some("abc==".into()));
+        assert_eq!(ok("Basic dXNlcjpwYXNz"), None);
+        assert_eq!(ok("Digest x"), None);
+        assert_eq!(ok("Token abc"), None);
+        assert_eq!(ok("Negotiate"), None);
+    }
+
+    #[test]
+    fn malformed_is_invalid_request() {
+        let err = |v: &[u8]| get(&[v], "/").unwrap_err();
+        assert_eq!(err(b"Bearer"), InvalidRequest::MalformedBearer);
+        assert_eq!(err(b"Bearer "), InvalidRequest::MalformedBearer);
+        assert_eq!(err(b"Bearerabc"), InvalidRequest::MalformedBearer);
+        assert_eq!(err(b"Bearer\tabc"), InvalidRequest::MalformedBearer);
+        assert_eq!(err(b"Bearer a b"), InvalidRequest::InvalidTokenCharacters);
+        assert_eq!(err(b"Bearer a,b"), InvalidRequest::InvalidTokenCharacters);
+        assert_eq!(err(b"Bearer a, Bearer b"), InvalidRequest::InvalidTokenCharacters);
+        assert_eq!(err(b"Bearer =abc"), InvalidRequest::InvalidTokenCharacters);
+        assert_eq!(err(b"Bearer ab\xffc"), InvalidRequest::NotAscii);
+        assert_eq!(
+            get(&[b"Bearer a", b"Bearer b"], "/").unwrap_err(),
+            InvalidRequest::RepeatedHeader
+        );
+        assert_eq!(
+            get(&[b"Bearer a"], "/x?access_token=a").unwrap_err(),
+            InvalidRequest::MultipleMethods
+        );
+        assert_eq!(get(&[], "/x?access_token=a").unwrap(), None);
+    }
+}

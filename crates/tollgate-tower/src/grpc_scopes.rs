@@ -1,0 +1,125 @@
+//! Per-method scope requirements for gRPC services, denying unlisted methods by default.
+//!
+//! # Example
+//!
+//! ```
+//! use tollgate_tower::{GrpcScopes, ScopeRequirement};
+//!
+//! let scopes = GrpcScopes::new()
+//!     .method("/orders.v1.Orders/GetOrder", ScopeRequirement::any(["orders/read"]))
+//!     .method("/orders.v1.Orders/DeleteOrder", ScopeRequirement::all(["orders/write", "orders/admin"]));
+//! // tonic: Server::builder().layer(auth_layer).layer(scopes).add_service(...)
+//! ```
+//!
+//! A method not in the map answers `PERMISSION_DENIED` unless
+//! [`GrpcScopes::allow_unlisted`] was called (then a verified token is enough). Paths are
+//! matched exactly.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::body::AuthBody;
+use crate::context::{AuthContext, is_grpc};
+use crate::guard_future::GuardFuture;
+use crate::observe;
+use crate::rejection::{Rejection, RejectionKind};
+use crate::require_scopes::check;
+use crate::responder::DefaultResponder;
+use crate::ScopeRequirement;
+
+/// A layer mapping gRPC method paths (`/package.Service/Method`) to scope requirements.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct GrpcScopes {
+    methods: Arc<HashMap<String, ScopeRequirement>>,
+    allow_unlisted: bool,
+}
+
+impl GrpcScopes {
+    /// An empty map: every method is denied until listed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requires `requirement` for the method at `path` (for example
+    /// `/orders.v1.Orders/GetOrder`).
+    pub fn method(mut self, path: impl Into<String>, requirement: ScopeRequirement) -> Self {
+        Arc::make_mut(&mut self.methods).insert(path.into(), requirement);
+        self
+    }
+
+    /// Lets methods not in the map through with any verified token (instead of denying them).
+    pub fn allow_unlisted(mut self) -> Self {
+        self.allow_unlisted = true;
+        self
+    }
+}
+
+impl<S> Layer<S> for GrpcScopes {
+    type Service = GrpcScopesService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        GrpcScopesService {
+            inner,
+            map: self.clone(),
+        }
+    }
+}
+
+/// The service made by [`GrpcScopes`].
+#[derive(Debug, Clone)]
+pub struct GrpcScopesService<S> {
+    inner: S,
+    map: GrpcScopes,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for GrpcScopesService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<AuthBody<ResBody>>;
+    type Error = S::Error;
+    type Future = GuardFuture<S::Future, DefaultResponder>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let decision = match self.map.methods.get(request.uri().path()) {
+            Some(requirement) => check(request.extensions(), Some(requirement)),
+            None if self.map.allow_unlisted => check(request.extensions(), None),
+            None => AuthContext::require(request.extensions()).and_then(|(_, context)| {
+                Err(Rejection::new(
+                    RejectionKind::MethodNotMapped,
+                    Arc::clone(&context.challenge),
+                ))
+            }),
+        };
+        match decision {
+            Ok(()) => GuardFuture::inner(self.inner.call(request)),
+            Err(rejection) => {
+                observe::rejected(&rejection);
+                GuardFuture::rejected(rejection, is_grpc(request.headers()), DefaultResponder)
+            }
+        }
+    }
+}
+
+impl<S> GrpcScopesService<S> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+/// tonic routes services by name; forward it so the layered service can be added directly.
+#[cfg(feature = "tonic")]
+impl<S: tonic::server::NamedService> tonic::server::NamedService for GrpcScopesService<S> {
+    const NAME: &'static str = S::NAME;
+}
