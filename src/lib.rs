@@ -52,14 +52,10 @@ pub use tollgate_tower as tower;
 pub use tollgate_verify as verify;
 
 pub use tollgate_jwks::{CognitoPool, IssuerForm, JwksCache, JwksSource};
-#[cfg(feature = "tonic")]
-pub use tollgate_tower::TonicRequestExt;
-#[cfg(feature = "axum")]
-pub use tollgate_tower::{Authenticated, GrantedScopes};
-pub use tollgate_tower::{
-    AuthLayer, GrpcScopes, ProblemDetails, ProtectedResourceMetadata, Rejection, RequireScopes,
-    ScopeRequirement,
-};
+/// Everything of `tollgate-tower` (its `axum` and `tonic` items follow that crate's features,
+/// which this crate's features of the same names enable).
+#[doc(inline)]
+pub use tollgate_tower::*;
 pub use tollgate_verify::{
     Algorithm, Claims, Issuer, ManualClock, Scopes, TokenUse, VerifiedToken, Verifier,
     VerifyError,

@@ -1,0 +1,73 @@
+//! The demo "orders" API shared by the quickstart and resource_server examples.
+//!
+//! | route | needs |
+//! | --- | --- |
+//! | `GET /health` | nothing |
+//! | `GET /whoami` | any valid token |
+//! | `GET /orders` | scope `orders/read` |
+//! | `POST /orders` | scope `orders/write` |
+//! | `DELETE /orders/{id}` | scopes `orders/write` and `orders/admin` |
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use tollgate::{AuthLayer, Authenticated, GrantedScopes, RequireScopes, Verifier};
+
+/// The API, protected by `verifier`.
+pub(crate) fn router(verifier: Verifier) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/whoami", get(whoami))
+        .route(
+            "/orders",
+            get(list_orders).route_layer(RequireScopes::any(["orders/read"])),
+        )
+        .route(
+            "/orders",
+            post(create_order).route_layer(RequireScopes::all(["orders/write"])),
+        )
+        .route(
+            "/orders/{id}",
+            delete(delete_order).route_layer(RequireScopes::all(["orders/write", "orders/admin"])),
+        )
+        .layer(
+            AuthLayer::new(verifier)
+                .realm("orders-api")
+                .skip_path("/health"),
+        )
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+async fn whoami(
+    Authenticated(token): Authenticated,
+    GrantedScopes(scopes): GrantedScopes,
+) -> Json<Value> {
+    Json(json!({
+        "sub": token.subject(),
+        "client_id": token.client_id(),
+        "scopes": scopes.iter().collect::<Vec<_>>(),
+    }))
+}
+
+async fn list_orders(Authenticated(token): Authenticated) -> Json<Value> {
+    Json(json!({
+        "client_id": token.client_id(),
+        "orders": [{ "id": 42, "item": "tollgate sticker", "quantity": 3 }],
+    }))
+}
+
+async fn create_order(Authenticated(token): Authenticated) -> (StatusCode, Json<Value>) {
+    (
+        StatusCode::CREATED,
+        Json(json!({ "id": 43, "created_by": token.client_id() })),
+    )
+}
+
+async fn delete_order(Path(id): Path<u64>) -> (StatusCode, Json<Value>) {
+    (StatusCode::OK, Json(json!({ "deleted": id })))
+}
