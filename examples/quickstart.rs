@@ -20,8 +20,8 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use tollgate_testkit::TestIssuer;
 use tollgate::{Issuer, Verifier};
+use tollgate_testkit::TestIssuer;
 
 const CLIENT_ID: &str = "quickstart-client";
 const CLIENT_SECRET: &str = "quickstart-secret";
@@ -89,7 +89,13 @@ async fn run() -> Result<bool, BoxError> {
         not_in_challenge: None,
     };
     let calls: [(&str, &str, Option<&str>, &str, Expect); 8] = [
-        ("GET", "/health", None, "no token, public route", ok_expect(200)),
+        (
+            "GET",
+            "/health",
+            None,
+            "no token, public route",
+            ok_expect(200),
+        ),
         (
             "GET",
             "/orders",
@@ -102,7 +108,13 @@ async fn run() -> Result<bool, BoxError> {
             },
         ),
         ("GET", "/orders", Some(&token), "valid token", ok),
-        ("POST", "/orders", Some(&token), "valid token", ok_expect(201)),
+        (
+            "POST",
+            "/orders",
+            Some(&token),
+            "valid token",
+            ok_expect(201),
+        ),
         (
             "POST",
             "/orders",

@@ -65,7 +65,10 @@ async fn main() -> ExitCode {
     let listener = match tokio::net::TcpListener::bind(config.listen).await {
         Ok(listener) => listener,
         Err(error) => {
-            eprintln!("configuration error: cannot listen on {}: {error}", config.listen);
+            eprintln!(
+                "configuration error: cannot listen on {}: {error}",
+                config.listen
+            );
             return ExitCode::from(2);
         }
     };
@@ -91,7 +94,8 @@ impl Config {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        let issuer = var("TOLLGATE_ISSUER").ok_or("TOLLGATE_ISSUER is required (the exact `iss` of accepted tokens)")?;
+        let issuer = var("TOLLGATE_ISSUER")
+            .ok_or("TOLLGATE_ISSUER is required (the exact `iss` of accepted tokens)")?;
         let token_use = match var("TOLLGATE_TOKEN_USE").as_deref() {
             None | Some("access") => Some(TokenUse::Access),
             Some("id") => Some(TokenUse::Id),
@@ -166,7 +170,10 @@ async fn build_verifier(config: &Config) -> Result<Verifier, String> {
         Ok(verifier) => Ok(verifier),
         Err(BuildError::Prefetch(cause)) => {
             tracing::warn!(error = %cause, "discovery failed; using {{issuer}}/.well-known/jwks.json");
-            let url = format!("{}/.well-known/jwks.json", config.issuer.trim_end_matches('/'));
+            let url = format!(
+                "{}/.well-known/jwks.json",
+                config.issuer.trim_end_matches('/')
+            );
             Verifier::builder()
                 .issuer(config.issuer().jwks_url(url))
                 .build()

@@ -57,6 +57,5 @@ pub use tollgate_jwks::{CognitoPool, IssuerForm, JwksCache, JwksSource};
 #[doc(inline)]
 pub use tollgate_tower::*;
 pub use tollgate_verify::{
-    Algorithm, Claims, Issuer, ManualClock, Scopes, TokenUse, VerifiedToken, Verifier,
-    VerifyError,
+    Algorithm, Claims, Issuer, ManualClock, Scopes, TokenUse, VerifiedToken, Verifier, VerifyError,
 };

@@ -12,6 +12,7 @@
 //! | keys unavailable | `UNAVAILABLE` | `keys_unavailable_is_unavailable` |
 //! | T14 two `authorization` values, `authorization-bin` | `UNAUTHENTICATED` | `repeated_or_binary_authorization_is_unauthenticated` |
 //! | F7 wire form | HTTP 200, trailers-only `grpc-status` | `rejections_are_trailers_only_http_200` |
+//! | `NamedService` through the layers | inner name kept | `layered_services_forward_the_service_name` |
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -32,11 +33,7 @@ async fn setup() -> (TestIssuer, RunningServer) {
 }
 
 #[track_caller]
-fn assert_code<T: std::fmt::Debug>(
-    result: &Result<T, tonic::Status>,
-    code: Code,
-    message: &str,
-) {
+fn assert_code<T: std::fmt::Debug>(result: &Result<T, tonic::Status>, code: Code, message: &str) {
     match result {
         Err(status) => {
             assert_eq!(status.code(), code, "{status:?}");
@@ -79,7 +76,11 @@ async fn bad_tokens_are_unauthenticated() {
         ("garbage", "abc.def.ghi", "the access token is invalid"),
         ("tampered", tampered.as_str(), "the access token is invalid"),
         ("expired", expired.as_str(), "the access token expired"),
-        ("other client", other_client.as_str(), "the access token is invalid"),
+        (
+            "other client",
+            other_client.as_str(),
+            "the access token is invalid",
+        ),
     ];
     for (name, bad, message) in cases {
         let result = call(channel.clone(), GET_ORDER, request("1", Some(bad))).await;
@@ -120,14 +121,24 @@ async fn missing_scope_is_permission_denied() {
     let read_only = token(&issuer, &["orders/read"]);
     let write_only = token(&issuer, &["orders/write"]);
 
-    let result = call(channel.clone(), DELETE_ORDER, request("1", Some(&read_only))).await;
+    let result = call(
+        channel.clone(),
+        DELETE_ORDER,
+        request("1", Some(&read_only)),
+    )
+    .await;
     assert_code(
         &result,
         Code::PermissionDenied,
         "the access token lacks the required scope",
     );
     // `all`: one of the two scopes is not enough.
-    let result = call(channel.clone(), DELETE_ORDER, request("1", Some(&write_only))).await;
+    let result = call(
+        channel.clone(),
+        DELETE_ORDER,
+        request("1", Some(&write_only)),
+    )
+    .await;
     assert_code(
         &result,
         Code::PermissionDenied,
@@ -156,7 +167,11 @@ async fn unmapped_method_is_permission_denied() {
     let all = token(&issuer, &ALL_SCOPES);
     // Implemented by the server, but not in the scope map.
     let result = call(channel.clone(), PING, request("1", Some(&all))).await;
-    assert_code(&result, Code::PermissionDenied, "method not allowed for any token");
+    assert_code(
+        &result,
+        Code::PermissionDenied,
+        "method not allowed for any token",
+    );
     // Not even implemented: the map still answers first, so nothing about the service leaks.
     let result = call(
         channel.clone(),
@@ -164,7 +179,11 @@ async fn unmapped_method_is_permission_denied() {
         request("1", Some(&all)),
     )
     .await;
-    assert_code(&result, Code::PermissionDenied, "method not allowed for any token");
+    assert_code(
+        &result,
+        Code::PermissionDenied,
+        "method not allowed for any token",
+    );
     // Path matching is exact.
     let result = call(
         channel,
@@ -172,7 +191,11 @@ async fn unmapped_method_is_permission_denied() {
         request("1", Some(&all)),
     )
     .await;
-    assert_code(&result, Code::PermissionDenied, "method not allowed for any token");
+    assert_code(
+        &result,
+        Code::PermissionDenied,
+        "method not allowed for any token",
+    );
     assert_eq!(server.orders.handled(), 0);
 }
 
@@ -300,7 +323,12 @@ async fn rejections_are_trailers_only_http_200() {
 
     let cases = [
         (None, GET_ORDER, "16", None),
-        (Some("Bearer abc.def.ghi"), GET_ORDER, "16", Some("invalid_token")),
+        (
+            Some("Bearer abc.def.ghi"),
+            GET_ORDER,
+            "16",
+            Some("invalid_token"),
+        ),
         (Some("Bearer"), GET_ORDER, "16", Some("invalid_request")),
         (
             Some(format!("Bearer {read_only}")).as_deref(),
@@ -342,4 +370,28 @@ async fn rejections_are_trailers_only_http_200() {
         assert!(body.is_empty(), "trailers-only answers have no body");
     }
     assert_eq!(server.orders.handled(), 0);
+}
+
+/// The layered services keep the inner service's name, so tonic's router can route to them
+/// (`add_service(AuthLayer::new(verifier).layer(svc))`).
+#[test]
+fn layered_services_forward_the_service_name() {
+    use tollgate_tower::{Auth, GrpcScopesService, RequireScopesService};
+    use tonic::server::NamedService;
+
+    fn name<S: NamedService>() -> &'static str {
+        S::NAME
+    }
+    assert_eq!(
+        name::<Auth<orders_grpc::OrdersServer>>(),
+        orders_grpc::SERVICE
+    );
+    assert_eq!(
+        name::<GrpcScopesService<orders_grpc::OrdersServer>>(),
+        orders_grpc::SERVICE
+    );
+    assert_eq!(
+        name::<RequireScopesService<Auth<orders_grpc::OrdersServer>>>(),
+        orders_grpc::SERVICE
+    );
 }

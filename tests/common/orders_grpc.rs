@@ -117,7 +117,8 @@ impl tower::Service<http::Request<tonic::body::Body>> for OrdersServer {
                 let handled = Arc::clone(&handled);
                 async move { handle(method, &handled, &request) }
             });
-            let mut grpc = tonic::server::Grpc::new(ProstCodec::<OrderReply, OrderRequest>::default());
+            let mut grpc =
+                tonic::server::Grpc::new(ProstCodec::<OrderReply, OrderRequest>::default());
             Ok(grpc.unary(handler, request).await)
         })
     }

@@ -102,9 +102,9 @@ fn bearer_token(value: &str) -> Result<Option<&str>, InvalidRequest> {
 fn is_b64token(token: &str) -> bool {
     let body = token.trim_end_matches('=');
     !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }
 
 /// Whether the query string carries `access_token` (RFC 6750 §2.3, which we never read).
@@ -117,6 +117,7 @@ pub(crate) fn has_query_token(uri: &Uri) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use http::HeaderValue;
@@ -155,7 +156,10 @@ mod tests {
         assert_eq!(err(b"Bearer\tabc"), InvalidRequest::MalformedBearer);
         assert_eq!(err(b"Bearer a b"), InvalidRequest::InvalidTokenCharacters);
         assert_eq!(err(b"Bearer a,b"), InvalidRequest::InvalidTokenCharacters);
-        assert_eq!(err(b"Bearer a, Bearer b"), InvalidRequest::InvalidTokenCharacters);
+        assert_eq!(
+            err(b"Bearer a, Bearer b"),
+            InvalidRequest::InvalidTokenCharacters
+        );
         assert_eq!(err(b"Bearer =abc"), InvalidRequest::InvalidTokenCharacters);
         assert_eq!(err(b"Bearer ab\xffc"), InvalidRequest::NotAscii);
         assert_eq!(

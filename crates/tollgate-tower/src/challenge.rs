@@ -72,12 +72,17 @@ mod tests {
     fn challenge_is_quoted() {
         let config = ChallengeConfig {
             realm: "my \"api\"".into(),
-            resource_metadata: Some("https://api.example.com/.well-known/oauth-protected-resource".into()),
+            resource_metadata: Some(
+                "https://api.example.com/.well-known/oauth-protected-resource".into(),
+            ),
         };
         assert_eq!(
             config.header(Some("insufficient_scope"), None, Some("a b")),
             "Bearer realm=\"my \\\"api\\\"\", error=\"insufficient_scope\", scope=\"a b\", resource_metadata=\"https://api.example.com/.well-known/oauth-protected-resource\""
         );
-        assert_eq!(ChallengeConfig::default().header(None, None, None), "Bearer realm=\"api\"");
+        assert_eq!(
+            ChallengeConfig::default().header(None, None, None),
+            "Bearer realm=\"api\""
+        );
     }
 }

@@ -9,8 +9,9 @@ use crate::challenge::ChallengeConfig;
 use crate::rejection::{Rejection, RejectionKind};
 
 /// Put in the request extensions by the auth layer for every request it let through: the
-/// granted scopes when a token was verified, nothing when the request was anonymous (only
-/// with [`AuthLayer::allow_anonymous`](crate::AuthLayer::allow_anonymous)).
+/// granted scopes when a token was verified, nothing when the request was anonymous (with
+/// [`AuthLayer::allow_anonymous`](crate::AuthLayer::allow_anonymous), or let through by
+/// `skip_path`, `skip_method` or the CORS preflight bypass).
 ///
 /// Guards and extractors read it; its absence means the auth layer did not run.
 #[derive(Debug, Clone)]

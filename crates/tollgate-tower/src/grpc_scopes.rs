@@ -23,6 +23,7 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::ScopeRequirement;
 use crate::body::AuthBody;
 use crate::context::{AuthContext, is_grpc};
 use crate::guard_future::GuardFuture;
@@ -30,7 +31,6 @@ use crate::observe;
 use crate::rejection::{Rejection, RejectionKind};
 use crate::require_scopes::check;
 use crate::responder::DefaultResponder;
-use crate::ScopeRequirement;
 
 /// A layer mapping gRPC method paths (`/package.Service/Method`) to scope requirements.
 #[derive(Debug, Clone, Default)]

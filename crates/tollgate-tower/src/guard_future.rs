@@ -7,9 +7,9 @@ use std::task::{Context, Poll};
 use http::Response;
 use pin_project_lite::pin_project;
 
+use crate::Rejection;
 use crate::body::AuthBody;
 use crate::responder::RejectionResponder;
-use crate::Rejection;
 
 pin_project! {
     /// Response future of [`RequireScopesService`](crate::RequireScopesService) and

@@ -72,8 +72,8 @@ mod challenge;
 mod context;
 #[cfg(feature = "axum")]
 mod extract;
-mod guard_future;
 pub mod grpc_scopes;
+mod guard_future;
 pub mod metadata;
 mod observe;
 mod rejection;
@@ -89,8 +89,8 @@ pub use body::{AuthBody, FullBody};
 pub use context::AuthContext;
 #[cfg(feature = "axum")]
 pub use extract::{Authenticated, GrantedScopes};
-pub use guard_future::GuardFuture;
 pub use grpc_scopes::{GrpcScopes, GrpcScopesService};
+pub use guard_future::GuardFuture;
 pub use metadata::{MetadataService, ProtectedResourceMetadata};
 pub use rejection::{GrpcCode, RETRY_AFTER_SECS, Rejection, RejectionBody, RejectionKind};
 pub use require_scopes::{RequireScopes, RequireScopesService};

@@ -100,7 +100,10 @@ impl ProtectedResourceMetadata {
         });
         if let Some(object) = doc.as_object_mut() {
             if !self.scopes_supported.is_empty() {
-                object.insert("scopes_supported".into(), self.scopes_supported.clone().into());
+                object.insert(
+                    "scopes_supported".into(),
+                    self.scopes_supported.clone().into(),
+                );
             }
             if let Some(name) = &self.resource_name {
                 object.insert("resource_name".into(), name.clone().into());

@@ -33,7 +33,11 @@ impl Verification {
     }
 
     pub(crate) fn finish(self, error: Option<&VerifyError>) {
-        let outcome = if error.is_some() { "rejected" } else { "allowed" };
+        let outcome = if error.is_some() {
+            "rejected"
+        } else {
+            "allowed"
+        };
         if !self.span.is_disabled() {
             self.span.record("outcome", outcome);
             if let Some(error) = error {

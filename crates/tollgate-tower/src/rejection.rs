@@ -178,18 +178,24 @@ impl Rejection {
         let c = &self.challenge;
         match &self.kind {
             RejectionKind::MissingCredentials => vec![c.header(None, None, None)],
-            RejectionKind::InvalidRequest(_) | RejectionKind::InvalidToken(_) => vec![c.header(
-                self.error_code(),
-                Some(self.description()),
-                None,
-            )],
-            RejectionKind::InsufficientScope(requirement) => requirement
-                .alternatives()
-                .map(|set| {
-                    let scope = set.collect::<Vec<_>>().join(" ");
-                    c.header(Some("insufficient_scope"), None, Some(&scope))
-                })
-                .collect(),
+            RejectionKind::InvalidRequest(_) | RejectionKind::InvalidToken(_) => {
+                vec![c.header(self.error_code(), Some(self.description()), None)]
+            }
+            RejectionKind::InsufficientScope(requirement) => {
+                let challenges: Vec<_> = requirement
+                    .alternatives()
+                    .map(|set| {
+                        let scope = set.collect::<Vec<_>>().join(" ");
+                        c.header(Some("insufficient_scope"), None, Some(&scope))
+                    })
+                    .collect();
+                if challenges.is_empty() {
+                    // No alternative at all (`any` of nothing): still a challenge, no scope.
+                    vec![c.header(Some("insufficient_scope"), None, None)]
+                } else {
+                    challenges
+                }
+            }
             RejectionKind::MethodNotMapped => {
                 vec![c.header(Some("insufficient_scope"), None, None)]
             }

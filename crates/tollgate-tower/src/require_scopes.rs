@@ -28,13 +28,13 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::ScopeRequirement;
 use crate::body::AuthBody;
 use crate::context::{AuthContext, is_grpc};
 use crate::guard_future::GuardFuture;
 use crate::observe;
 use crate::rejection::{Rejection, RejectionKind};
 use crate::responder::{DefaultResponder, RejectionResponder};
-use crate::ScopeRequirement;
 
 /// A layer that lets a request through only if its verified token satisfies a
 /// [`ScopeRequirement`]. Works as an axum `route_layer` and as a plain tower layer.
@@ -125,6 +125,12 @@ impl<S, R> RequireScopesService<S, R> {
     pub fn into_inner(self) -> S {
         self.inner
     }
+}
+
+/// tonic routes services by name; forward it so a guarded service can be added directly.
+#[cfg(feature = "tonic")]
+impl<S: tonic::server::NamedService, R> tonic::server::NamedService for RequireScopesService<S, R> {
+    const NAME: &'static str = S::NAME;
 }
 
 /// Checks `requirement` (or, with `None`, only that a token was verified).

@@ -28,7 +28,6 @@ pub trait RejectionResponder: Clone + Send + Sync + 'static {
 
 /// Empty bodies: the status and the challenge say everything (RFC 6750).
 #[derive(Debug, Clone, Copy, Default)]
-#[non_exhaustive]
 pub struct DefaultResponder;
 
 impl RejectionResponder for DefaultResponder {
@@ -39,7 +38,6 @@ impl RejectionResponder for DefaultResponder {
 
 /// RFC 9457 problem details (`application/problem+json`) with fixed, client-safe text.
 #[derive(Debug, Clone, Copy, Default)]
-#[non_exhaustive]
 pub struct ProblemDetails;
 
 impl RejectionResponder for ProblemDetails {

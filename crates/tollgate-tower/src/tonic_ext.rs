@@ -13,8 +13,8 @@
 
 use tollgate_verify::{CustomClaims, Scopes, VerifiedToken};
 
-use crate::context::AuthContext;
 use crate::ScopeRequirement;
+use crate::context::AuthContext;
 
 /// Access to what the auth layer put on a tonic request.
 pub trait TonicRequestExt {

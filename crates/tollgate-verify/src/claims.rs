@@ -304,24 +304,27 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
         let seed = StrictValue {
             duplicate: self.duplicate,
         };
+        // Typed claims seen so far, one bit each: a repeat is a duplicate whatever the type
+        // of either copy (a slot stays empty after a wrong-typed first copy).
+        let mut seen: u16 = 0;
         while let Some(name) = map.next_key::<Cow<'de, str>>()? {
             let value = map.next_value_seed(seed)?;
             let c = &mut parsed.claims;
-            let (field, name): (Field<'_>, &'static str) = match &*name {
-                "iss" => (Field::Str(&mut c.iss), "iss"),
-                "sub" => (Field::Str(&mut c.sub), "sub"),
-                "jti" => (Field::Str(&mut c.jti), "jti"),
-                "client_id" => (Field::Str(&mut c.client_id), "client_id"),
-                "token_use" => (Field::Str(&mut c.token_use), "token_use"),
-                "username" => (Field::Str(&mut c.username), "username"),
-                "exp" => (Field::Date(&mut c.exp), "exp"),
-                "nbf" => (Field::Date(&mut c.nbf), "nbf"),
-                "iat" => (Field::Date(&mut c.iat), "iat"),
-                "auth_time" => (Field::Date(&mut c.auth_time), "auth_time"),
-                "aud" => (Field::List(&mut c.aud, true), "aud"),
-                "cognito:groups" => (Field::List(&mut c.groups, false), "cognito:groups"),
-                "scope" => (Field::Raw(&mut c.scope), "scope"),
-                "scp" => (Field::Raw(&mut c.scp), "scp"),
+            let (field, name, bit): (Field<'_>, &'static str, u16) = match &*name {
+                "iss" => (Field::Str(&mut c.iss), "iss", 1 << 0),
+                "sub" => (Field::Str(&mut c.sub), "sub", 1 << 1),
+                "jti" => (Field::Str(&mut c.jti), "jti", 1 << 2),
+                "client_id" => (Field::Str(&mut c.client_id), "client_id", 1 << 3),
+                "token_use" => (Field::Str(&mut c.token_use), "token_use", 1 << 4),
+                "username" => (Field::Str(&mut c.username), "username", 1 << 5),
+                "exp" => (Field::Date(&mut c.exp), "exp", 1 << 6),
+                "nbf" => (Field::Date(&mut c.nbf), "nbf", 1 << 7),
+                "iat" => (Field::Date(&mut c.iat), "iat", 1 << 8),
+                "auth_time" => (Field::Date(&mut c.auth_time), "auth_time", 1 << 9),
+                "aud" => (Field::List(&mut c.aud, true), "aud", 1 << 10),
+                "cognito:groups" => (Field::List(&mut c.groups, false), "cognito:groups", 1 << 11),
+                "scope" => (Field::Raw(&mut c.scope), "scope", 1 << 12),
+                "scp" => (Field::Raw(&mut c.scp), "scp", 1 << 13),
                 _ => {
                     if c.extra.insert(name.into_owned(), value).is_some() {
                         parsed.duplicate = true;
@@ -329,50 +332,38 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                     continue;
                 }
             };
+            let repeated = seen & bit != 0;
+            seen |= bit;
             let wrong_type = &mut parsed.wrong_type;
             let out_of_range = &mut parsed.out_of_range;
             let mut note_type = || {
                 wrong_type.get_or_insert(name);
             };
-            let repeated = match field {
-                Field::Str(slot) => {
-                    let repeated = slot.is_some();
-                    match value {
-                        Value::String(s) if !repeated => *slot = Some(s),
-                        Value::String(_) => {}
-                        _ => note_type(),
+            match field {
+                Field::Str(slot) => match value {
+                    Value::String(s) if !repeated => *slot = Some(s),
+                    Value::String(_) => {}
+                    _ => note_type(),
+                },
+                Field::Date(slot) => match numeric_date(&value) {
+                    Date::Ok(v) if !repeated => *slot = Some(v),
+                    Date::Ok(_) => {}
+                    Date::WrongType => note_type(),
+                    Date::OutOfRange => {
+                        out_of_range.get_or_insert(name);
                     }
-                    repeated
-                }
-                Field::Date(slot) => {
-                    let repeated = slot.is_some();
-                    match numeric_date(&value) {
-                        Date::Ok(v) if !repeated => *slot = Some(v),
-                        Date::Ok(_) => {}
-                        Date::WrongType => note_type(),
-                        Date::OutOfRange => {
-                            out_of_range.get_or_insert(name);
-                        }
-                    }
-                    repeated
-                }
-                Field::List(slot, single) => {
-                    let repeated = slot.is_some();
-                    match string_list(value, single) {
-                        Ok(list) if !repeated => *slot = Some(list),
-                        Ok(_) => {}
-                        Err(()) => note_type(),
-                    }
-                    repeated
-                }
+                },
+                Field::List(slot, single) => match string_list(value, single) {
+                    Ok(list) if !repeated => *slot = Some(list),
+                    Ok(_) => {}
+                    Err(()) => note_type(),
+                },
                 Field::Raw(slot) => {
-                    let repeated = slot.is_some();
                     if !repeated {
                         *slot = Some(value);
                     }
-                    repeated
                 }
-            };
+            }
             parsed.duplicate |= repeated;
         }
         Ok(parsed)
@@ -402,17 +393,26 @@ mod tests {
         assert_eq!(parse(r#"{"exp":[]}"#).wrong_type, Some("exp"));
         assert_eq!(parse(r#"{"iss":["a"]}"#).wrong_type, Some("iss"));
         assert_eq!(parse(r#"{"client_id":1}"#).wrong_type, Some("client_id"));
-        assert_eq!(parse(r#"{"cognito:groups":"admins"}"#).wrong_type, Some("cognito:groups"));
+        assert_eq!(
+            parse(r#"{"cognito:groups":"admins"}"#).wrong_type,
+            Some("cognito:groups")
+        );
         assert_eq!(parse(r#"{"aud":[1]}"#).wrong_type, Some("aud"));
         assert_eq!(parse(r#"{"aud":"a"}"#).claims.audience(), ["a"]);
     }
 
     #[test]
     fn numeric_dates() {
-        assert_eq!(parse(r#"{"exp":1700000000.7}"#).claims.exp, Some(1_700_000_000));
+        assert_eq!(
+            parse(r#"{"exp":1700000000.7}"#).claims.exp,
+            Some(1_700_000_000)
+        );
         assert_eq!(parse(r#"{"exp":-1}"#).out_of_range, Some("exp"));
         assert_eq!(parse(r#"{"exp":1e300}"#).out_of_range, Some("exp"));
-        assert_eq!(parse(r#"{"exp":18446744073709551616}"#).out_of_range, Some("exp"));
+        assert_eq!(
+            parse(r#"{"exp":18446744073709551616}"#).out_of_range,
+            Some("exp")
+        );
         assert_eq!(parse(r#"{"exp":0}"#).claims.exp, Some(0));
         assert!(ParsedClaims::parse(br#"{"exp":1e400}"#).is_err());
     }
@@ -423,6 +423,15 @@ mod tests {
         assert!(parse(r#"{"scope":"a","scope":"b"}"#).duplicate);
         assert!(parse(r#"{"custom":1,"custom":2}"#).duplicate);
         assert!(parse(r#"{"custom":{"a":1,"a":2}}"#).duplicate);
+        assert!(
+            parse(r#"{"exp":"x","exp":1}"#).duplicate,
+            "wrong-typed first copy"
+        );
+        assert!(
+            parse(r#"{"exp":-1,"exp":1}"#).duplicate,
+            "out-of-range first copy"
+        );
+        assert!(parse(r#"{"aud":5,"aud":"a"}"#).duplicate);
         assert!(!parse(r#"{"exp":1,"custom":{"a":1}}"#).duplicate);
     }
 

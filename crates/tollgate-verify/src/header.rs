@@ -5,8 +5,62 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
+use tollgate_jwks::Algorithm;
 
+use crate::compact::{self, Segments};
 use crate::strict_json::StrictValue;
+use crate::{Part, VerifyError};
+
+/// Default longest accepted `kid`, in bytes.
+pub(crate) const DEFAULT_MAX_KID_LEN: usize = 256;
+
+/// What the header checks leave: the algorithm to verify with, the key id, and `typ` (for
+/// the issuer's type policy, which only the JWT path applies).
+#[derive(Debug)]
+pub(crate) struct CheckedHeader {
+    pub(crate) algorithm: Algorithm,
+    pub(crate) kid: String,
+    /// `typ`: `Some(Ok(..))` when a string, `Some(Err(()))` when another JSON type.
+    pub(crate) typ: Option<Result<String, ()>>,
+}
+
+/// The header checks of every verification path, in this order: canonical base64url, a
+/// strict UTF-8 JSON object, no duplicate member, `alg` on the allowlist, no `crit`, no key
+/// material or key location (`jku`, `jwk`, `x5u`, `x5c`) and no JWE parameter, and a `kid`
+/// that is a non-empty string of at most `max_kid_len` bytes.
+pub(crate) fn check(
+    segments: &Segments<'_>,
+    algorithms: &[Algorithm],
+    max_kid_len: usize,
+) -> Result<CheckedHeader, VerifyError> {
+    let bytes = compact::decode(segments.header).map_err(|_| VerifyError::MalformedHeader)?;
+    let header = Header::parse(&bytes).map_err(|_| VerifyError::MalformedHeader)?;
+    if header.duplicate {
+        return Err(VerifyError::DuplicateMember(Part::Header));
+    }
+    let algorithm = match &header.alg {
+        Some(Ok(name)) => Algorithm::from_jose(name)
+            .filter(|alg| algorithms.contains(alg))
+            .ok_or(VerifyError::AlgorithmNotAllowed)?,
+        _ => return Err(VerifyError::AlgorithmNotAllowed),
+    };
+    if header.crit {
+        return Err(VerifyError::CriticalHeader);
+    }
+    if header.key_reference || header.encryption {
+        return Err(VerifyError::ForbiddenHeader);
+    }
+    let kid = match header.kid {
+        None => return Err(VerifyError::MissingKid),
+        Some(Ok(kid)) if !kid.is_empty() && kid.len() <= max_kid_len => kid,
+        Some(_) => return Err(VerifyError::InvalidKid),
+    };
+    Ok(CheckedHeader {
+        algorithm,
+        kid,
+        typ: header.typ,
+    })
+}
 
 /// What the header says, and which forbidden or suspicious members it carried.
 #[derive(Debug, Default)]
@@ -124,8 +178,16 @@ mod tests {
         assert_eq!(h.alg, Some(Err(())));
         assert_eq!(h.kid, Some(Err(())));
         assert!(Header::parse(br#"{"alg":"RS256","crit":[]}"#).unwrap().crit);
-        assert!(Header::parse(br#"{"alg":"RS256","jku":"https://x"}"#).unwrap().key_reference);
-        assert!(Header::parse(br#"{"alg":"RS256","enc":"A128GCM"}"#).unwrap().encryption);
+        assert!(
+            Header::parse(br#"{"alg":"RS256","jku":"https://x"}"#)
+                .unwrap()
+                .key_reference
+        );
+        assert!(
+            Header::parse(br#"{"alg":"RS256","enc":"A128GCM"}"#)
+                .unwrap()
+                .encryption
+        );
     }
 
     #[test]

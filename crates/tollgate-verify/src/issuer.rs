@@ -133,7 +133,8 @@ impl Issuer {
         match CognitoPool::new(region, pool_id) {
             Ok(pool) => Self::cognito_pool(&pool),
             Err(_) => {
-                let mut issuer = Self::with_profile(String::new(), Profile::Cognito, KeySource::Derived);
+                let mut issuer =
+                    Self::with_profile(String::new(), Profile::Cognito, KeySource::Derived);
                 issuer.invalid = Some("invalid Cognito region or user pool id");
                 issuer
             }
@@ -275,13 +276,16 @@ impl Issuer {
                 }
             }
             (Profile::Oidc, _) | (Profile::Cognito, TokenUse::Unchecked) => {
-                if matches!(self.audience, Allowed::Unset) && matches!(self.clients, Allowed::Unset) {
+                if matches!(self.audience, Allowed::Unset) && matches!(self.clients, Allowed::Unset)
+                {
                     return Err(BuildError::AudiencePolicyMissing);
                 }
             }
         }
         if self.scope_claims.is_empty() {
-            return Err(BuildError::InvalidConfig("at least one scope claim is required"));
+            return Err(BuildError::InvalidConfig(
+                "at least one scope claim is required",
+            ));
         }
         Ok(())
     }
@@ -291,10 +295,9 @@ impl Issuer {
         match (&self.keys, self.profile) {
             (KeySource::Url(url), _) => JwksSource::url(url),
             (KeySource::Source(source), _) => Ok(source.clone()),
-            (KeySource::Derived | KeySource::Cache(_), Profile::Cognito) => JwksSource::url(&format!(
-                "{}/.well-known/jwks.json",
-                self.iss.trim_end_matches('/')
-            )),
+            (KeySource::Derived | KeySource::Cache(_), Profile::Cognito) => JwksSource::url(
+                &format!("{}/.well-known/jwks.json", self.iss.trim_end_matches('/')),
+            ),
             (KeySource::Derived | KeySource::Cache(_), Profile::Oidc) => {
                 JwksSource::discovery(&self.iss)
             }

@@ -20,6 +20,9 @@
 //!   wrong JSON type refuses the token, it is never treated as absent.
 //! - **Typed errors** ([`VerifyError`]): one variant per reason, none carrying token content.
 //!
+//! Signed inputs that are not access tokens (test vectors, other signed documents) can be
+//! checked with [`verify_jws`]: the same structural, header and signature checks, no claims.
+//!
 //! Verified results are cached (optional, on by default): a repeat of the same token skips
 //! parsing and the RSA check, but still re-checks expiry and that its key is still trusted.
 //!
@@ -49,6 +52,7 @@ mod custom;
 mod error;
 mod header;
 mod issuer;
+pub mod jws;
 mod scopes;
 mod strict_json;
 mod token_cache;
@@ -59,6 +63,7 @@ pub use claims::Claims;
 pub use custom::{CustomClaims, NoCustomClaims};
 pub use error::{BuildError, CheckFailed, ErrorCode, Malformed, Part, VerifyError};
 pub use issuer::{Issuer, TokenUse};
+pub use jws::verify_jws;
 pub use scopes::Scopes;
 pub use token_cache::TokenCacheConfig;
 pub use verified_token::VerifiedToken;

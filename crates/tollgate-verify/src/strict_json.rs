@@ -91,7 +91,9 @@ mod tests {
     fn parse(json: &str) -> (Value, bool) {
         let flag = Cell::new(false);
         let mut de = serde_json::Deserializer::from_str(json);
-        let value = StrictValue { duplicate: &flag }.deserialize(&mut de).unwrap();
+        let value = StrictValue { duplicate: &flag }
+            .deserialize(&mut de)
+            .unwrap();
         de.end().unwrap();
         (value, flag.get())
     }

@@ -4,7 +4,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lc_rs::digest;
+use aws_lc_rs::aead::{AES_128_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use moka::Expiry;
 use tollgate_jwks::VerifyingKey;
 
@@ -65,16 +65,46 @@ impl TokenCacheConfig {
     }
 }
 
-/// SHA-256 of the whole token. A hit requires the exact same bytes.
+/// A 128-bit fingerprint of the whole token under a secret, random, per-cache key.
+///
+/// The fingerprint is the GMAC tag of the token (AES-128-GCM with the token as associated
+/// data and no plaintext). GHASH under a secret key is an almost-universal hash: for any two
+/// different tokens of at most `l` 16-byte blocks, the chance that their fingerprints collide
+/// is at most about `l / 2^128` over the choice of key, whatever the attacker chooses. With
+/// 8 KiB tokens that is below 2^-118 per attempt, and the tags never leave the process. A hit
+/// therefore means the very same bytes were verified before. Reusing the nonce is harmless
+/// here: it only XORs every tag with the same secret constant, and no tag is ever revealed.
+/// GMAC runs on the CPU's carry-less multiply and AES units, several times faster than
+/// SHA-256 on a 1 KB token, which matters on the cache-hit path.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Digest([u8; 32]);
+pub(crate) struct Digest([u8; 16]);
 
-impl Digest {
-    pub(crate) fn of(token: &str) -> Self {
-        let hash = digest::digest(&digest::SHA256, token.as_bytes());
-        let mut bytes = [0u8; 32];
-        bytes.copy_from_slice(hash.as_ref());
-        Self(bytes)
+/// Computes [`Digest`]s with the cache's secret key.
+pub(crate) struct Fingerprinter {
+    key: LessSafeKey,
+}
+
+impl Fingerprinter {
+    /// A fingerprinter with a fresh random key; `None` if the system RNG fails (the cache is
+    /// then off).
+    pub(crate) fn new() -> Option<Self> {
+        let mut secret = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut secret).ok()?;
+        let key = UnboundKey::new(&AES_128_GCM, &secret).ok()?;
+        Some(Self {
+            key: LessSafeKey::new(key),
+        })
+    }
+
+    pub(crate) fn digest(&self, token: &str) -> Option<Digest> {
+        let nonce = Nonce::assume_unique_for_key([0u8; NONCE_LEN]);
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(nonce, Aad::from(token.as_bytes()), &mut [])
+            .ok()?;
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(tag.as_ref().get(..16)?);
+        Some(Digest(bytes))
     }
 }
 
@@ -142,18 +172,29 @@ impl<C> Expiry<Digest, Arc<Entry<C>>> for EntryExpiry {
 
 pub(crate) struct TokenCache<C> {
     cache: moka::sync::Cache<Digest, Arc<Entry<C>>, BuildDigestHasher>,
+    fingerprinter: Fingerprinter,
     floor: u32,
 }
 
 impl<C: Send + Sync + 'static> TokenCache<C> {
-    pub(crate) fn new(config: TokenCacheConfig) -> Self {
-        let floor = u32::try_from(config.max_bytes.div_ceil(config.max_entries)).unwrap_or(u32::MAX);
+    /// `None` when no random key can be drawn (the verifier then runs without a cache).
+    pub(crate) fn new(config: TokenCacheConfig) -> Option<Self> {
+        let floor =
+            u32::try_from(config.max_bytes.div_ceil(config.max_entries)).unwrap_or(u32::MAX);
         let cache = moka::sync::Cache::builder()
             .max_capacity(config.max_bytes)
             .weigher(|_key: &Digest, entry: &Arc<Entry<C>>| entry.weight)
             .expire_after(EntryExpiry)
             .build_with_hasher(BuildDigestHasher);
-        Self { cache, floor }
+        Some(Self {
+            cache,
+            fingerprinter: Fingerprinter::new()?,
+            floor,
+        })
+    }
+
+    pub(crate) fn digest(&self, token: &str) -> Option<Digest> {
+        self.fingerprinter.digest(token)
     }
 
     pub(crate) fn get(&self, digest: &Digest) -> Option<Arc<Entry<C>>> {

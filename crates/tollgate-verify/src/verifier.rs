@@ -6,14 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tollgate_jwks::{
-    Algorithm, Clock, JwksCache, JwksCacheBuilder, LookupError, SignatureError, SystemClock,
-    VerifyingKey,
+    Algorithm, Clock, JwksCache, JwksCacheBuilder, LookupError, SystemClock, VerifyingKey,
 };
 
 use crate::claims::ParsedClaims;
-use crate::compact::{self, MAX_SIGNATURE_BYTES};
+use crate::compact;
 use crate::custom::{Check, parse_custom};
-use crate::header::Header;
+use crate::header::{self, DEFAULT_MAX_KID_LEN};
 use crate::issuer::KeySource;
 use crate::token_cache::{Digest, TokenCache};
 use crate::{
@@ -105,7 +104,12 @@ impl<C> fmt::Debug for Verifier<C> {
         f.debug_struct("Verifier")
             .field(
                 "issuers",
-                &self.inner.issuers.iter().map(|t| t.policy.iss()).collect::<Vec<_>>(),
+                &self
+                    .inner
+                    .issuers
+                    .iter()
+                    .map(|t| t.policy.iss())
+                    .collect::<Vec<_>>(),
             )
             .field("algorithms", &self.inner.algorithms)
             .field("leeway", &self.inner.leeway)
@@ -124,7 +128,7 @@ impl Verifier {
             max_age: None,
             max_lifetime: None,
             max_len: DEFAULT_MAX_TOKEN_LEN,
-            max_kid_len: 256,
+            max_kid_len: DEFAULT_MAX_KID_LEN,
             clock: Arc::new(SystemClock::new()),
             cache: Some(TokenCacheConfig::default()),
             checks: Vec::new(),
@@ -325,7 +329,9 @@ impl<C: CustomClaims> VerifierBuilder<C> {
             return Err(BuildError::NoIssuer);
         }
         if self.algorithms.is_empty() {
-            return Err(BuildError::InvalidConfig("at least one algorithm is required"));
+            return Err(BuildError::InvalidConfig(
+                "at least one algorithm is required",
+            ));
         }
         if self.max_len == 0 {
             return Err(BuildError::InvalidConfig("max_token_len must be positive"));
@@ -360,7 +366,7 @@ impl<C: CustomClaims> VerifierBuilder<C> {
                 max_len: self.max_len,
                 max_kid_len: self.max_kid_len,
                 clock: self.clock,
-                cache: self.cache.map(TokenCache::new),
+                cache: self.cache.and_then(TokenCache::new),
                 checks: self.checks,
             }),
         })
@@ -438,40 +444,24 @@ impl<C: CustomClaims> Verifier<C> {
             return Err(VerifyError::TokenTooLong);
         }
         let digest = match &inner.cache {
-            Some(cache) => {
-                let digest = Digest::of(token);
-                if let Some(hit) = self.cached(cache, &digest) {
-                    return Ok(Step::Cached(hit));
+            Some(cache) => match cache.digest(token) {
+                Some(digest) => {
+                    if let Some(hit) = self.cached(cache, &digest) {
+                        return Ok(Step::Cached(hit));
+                    }
+                    Some(digest)
                 }
-                Some(digest)
-            }
+                None => None,
+            },
             None => None,
         };
 
         let segments = compact::split(token)?;
-        let header_bytes =
-            compact::decode(segments.header).map_err(|_| VerifyError::MalformedHeader)?;
-        let header = Header::parse(&header_bytes).map_err(|_| VerifyError::MalformedHeader)?;
-        if header.duplicate {
-            return Err(VerifyError::DuplicateMember(Part::Header));
-        }
-        let algorithm = match &header.alg {
-            Some(Ok(name)) => Algorithm::from_jose(name)
-                .filter(|alg| inner.algorithms.contains(alg))
-                .ok_or(VerifyError::AlgorithmNotAllowed)?,
-            _ => return Err(VerifyError::AlgorithmNotAllowed),
-        };
-        if header.crit {
-            return Err(VerifyError::CriticalHeader);
-        }
-        if header.key_reference || header.encryption {
-            return Err(VerifyError::ForbiddenHeader);
-        }
-        let kid = match header.kid {
-            None => return Err(VerifyError::MissingKid),
-            Some(Ok(kid)) if !kid.is_empty() && kid.len() <= inner.max_kid_len => kid,
-            Some(_) => return Err(VerifyError::InvalidKid),
-        };
+        let header::CheckedHeader {
+            algorithm,
+            kid,
+            typ,
+        } = header::check(&segments, &inner.algorithms, inner.max_kid_len)?;
 
         let payload =
             compact::decode(segments.payload).map_err(|_| VerifyError::MalformedPayload)?;
@@ -486,14 +476,17 @@ impl<C: CustomClaims> Verifier<C> {
             return Err(VerifyError::InvalidClaimValue(name));
         }
         let claims = parsed.claims;
-        let iss = claims.iss.as_deref().ok_or(VerifyError::MissingClaim("iss"))?;
+        let iss = claims
+            .iss
+            .as_deref()
+            .ok_or(VerifyError::MissingClaim("iss"))?;
         let (issuer, trusted) = inner
             .issuers
             .iter()
             .enumerate()
             .find(|(_, t)| t.policy.iss() == iss)
             .ok_or(VerifyError::UnknownIssuer)?;
-        let typ = match &header.typ {
+        let typ = match &typ {
             None => None,
             Some(Ok(typ)) => Some(typ.as_str()),
             Some(Err(())) => return Err(VerifyError::TypeNotAllowed),
@@ -523,18 +516,7 @@ impl<C: CustomClaims> Verifier<C> {
         pending: Pending<'_>,
         key: Arc<VerifyingKey>,
     ) -> Result<VerifiedToken<C>, VerifyError> {
-        let mut signature = [0u8; MAX_SIGNATURE_BYTES];
-        let len = compact::decode_signature(pending.segments.signature, &mut signature)?;
-        let signature = signature.get(..len).ok_or(VerifyError::MalformedSignature)?;
-        key.verify(
-            pending.algorithm,
-            pending.segments.signing_input.as_bytes(),
-            signature,
-        )
-        .map_err(|e| match e {
-            SignatureError::AlgorithmMismatch => VerifyError::KeyAlgorithmMismatch,
-            _ => VerifyError::InvalidSignature,
-        })?;
+        compact::verify_signature(&pending.segments, &key, pending.algorithm)?;
 
         let custom: C = parse_custom(&pending.payload)?;
         for check in &self.inner.checks {

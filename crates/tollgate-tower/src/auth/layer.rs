@@ -76,6 +76,8 @@ impl<C, R> AuthLayer<C, R> {
     }
 
     /// Lets requests to exactly this path through without authentication (health checks).
+    /// Such requests are anonymous to guards and extractors: `Option<Authenticated>` is
+    /// `None`, [`RequireScopes`](crate::RequireScopes) answers 401.
     pub fn skip_path(mut self, path: impl Into<String>) -> Self {
         self.config().skip_paths.push(path.into());
         self

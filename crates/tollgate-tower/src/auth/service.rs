@@ -84,6 +84,13 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let config = &*self.config;
         if config.skips(&request) {
+            // Let through unauthenticated: guards and extractors see an anonymous request
+            // (401 / `None`), not a missing auth layer (500). An outer layer's decision stays.
+            if request.extensions().get::<AuthContext>().is_none() {
+                request
+                    .extensions_mut()
+                    .insert(AuthContext::anonymous(Arc::clone(&config.challenge)));
+            }
             return ResponseFuture::inner(self.inner.call(request));
         }
         let grpc = is_grpc(request.headers());
@@ -146,4 +153,11 @@ pub(super) fn verify_rejection(error: VerifyError) -> RejectionKind {
         VerifyError::KeysUnavailable => RejectionKind::KeysUnavailable,
         error => RejectionKind::InvalidToken(error),
     }
+}
+
+/// tonic routes services by name; forward it so a layered service can be added directly
+/// (`add_service(AuthLayer::new(verifier).layer(svc))`).
+#[cfg(feature = "tonic")]
+impl<S: tonic::server::NamedService, C, R> tonic::server::NamedService for Auth<S, C, R> {
+    const NAME: &'static str = S::NAME;
 }
