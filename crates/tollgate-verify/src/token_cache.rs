@@ -2,10 +2,8 @@
 
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_lc_rs::aead::{AES_128_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use moka::Expiry;
 use tollgate_jwks::VerifyingKey;
 
 use crate::VerifiedToken;
@@ -153,43 +151,43 @@ pub(crate) struct Entry<C> {
     pub(crate) valid_until: i64,
     pub(crate) key: Arc<VerifyingKey>,
     pub(crate) issuer: usize,
-    ttl: Duration,
     weight: u32,
 }
 
-struct EntryExpiry;
+#[derive(Clone, Copy)]
+struct EntryWeight {
+    floor: u64,
+}
 
-impl<C> Expiry<Digest, Arc<Entry<C>>> for EntryExpiry {
-    fn expire_after_create(
-        &self,
-        _key: &Digest,
-        value: &Arc<Entry<C>>,
-        _created_at: std::time::Instant,
-    ) -> Option<Duration> {
-        Some(value.ttl)
+impl<C> quick_cache::Weighter<Digest, Arc<Entry<C>>> for EntryWeight {
+    fn weight(&self, _key: &Digest, entry: &Arc<Entry<C>>) -> u64 {
+        u64::from(entry.weight).max(self.floor)
     }
 }
 
+/// The cache itself: quick_cache (S3-FIFO eviction, weighted). Expiry is not the cache's job:
+/// every hit checks the entry's own `valid_until` and drops it when passed, and eviction
+/// bounds what expired entries can occupy.
 pub(crate) struct TokenCache<C> {
-    cache: moka::sync::Cache<Digest, Arc<Entry<C>>, BuildDigestHasher>,
+    cache: quick_cache::sync::Cache<Digest, Arc<Entry<C>>, EntryWeight, BuildDigestHasher>,
     fingerprinter: Fingerprinter,
-    floor: u32,
 }
 
 impl<C: Send + Sync + 'static> TokenCache<C> {
     /// `None` when no random key can be drawn (the verifier then runs without a cache).
     pub(crate) fn new(config: TokenCacheConfig) -> Option<Self> {
-        let floor =
-            u32::try_from(config.max_bytes.div_ceil(config.max_entries)).unwrap_or(u32::MAX);
-        let cache = moka::sync::Cache::builder()
-            .max_capacity(config.max_bytes)
-            .weigher(|_key: &Digest, entry: &Arc<Entry<C>>| entry.weight)
-            .expire_after(EntryExpiry)
-            .build_with_hasher(BuildDigestHasher);
+        let floor = config.max_bytes.div_ceil(config.max_entries);
+        let items = usize::try_from(config.max_entries).unwrap_or(usize::MAX);
+        let cache = quick_cache::sync::Cache::with(
+            items,
+            config.max_bytes,
+            EntryWeight { floor },
+            BuildDigestHasher,
+            quick_cache::sync::DefaultLifecycle::default(),
+        );
         Some(Self {
             cache,
             fingerprinter: Fingerprinter::new()?,
-            floor,
         })
     }
 
@@ -202,7 +200,7 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
     }
 
     pub(crate) fn remove(&self, digest: &Digest) {
-        self.cache.invalidate(digest);
+        self.cache.remove(digest);
     }
 
     pub(crate) fn insert(
@@ -214,14 +212,11 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         key: Arc<VerifyingKey>,
         issuer: usize,
     ) {
-        let Ok(ttl) = u64::try_from(valid_until.saturating_sub(now)) else {
-            return;
-        };
-        if ttl == 0 {
+        if valid_until <= now {
             return;
         }
         let size = token.heap_size() + std::mem::size_of::<Entry<C>>() + ENTRY_OVERHEAD;
-        let weight = u32::try_from(size).unwrap_or(u32::MAX).max(self.floor);
+        let weight = u32::try_from(size).unwrap_or(u32::MAX);
         self.cache.insert(
             digest,
             Arc::new(Entry {
@@ -229,22 +224,19 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
                 valid_until,
                 key,
                 issuer,
-                ttl: Duration::from_secs(ttl),
                 weight,
             }),
         );
     }
 
     pub(crate) fn entry_count(&self) -> u64 {
-        self.cache.run_pending_tasks();
-        self.cache.entry_count()
+        self.cache.len() as u64
     }
 
     pub(crate) fn weighted_size(&self) -> u64 {
-        self.cache.run_pending_tasks();
-        self.cache.weighted_size()
+        self.cache.weight()
     }
 }
 
-/// Estimated bookkeeping of one moka entry (key, node, deque links, timer wheel).
+/// Estimated bookkeeping of one cache slot (key, `Arc` header, table and queue slots).
 const ENTRY_OVERHEAD: usize = 200;
