@@ -42,7 +42,9 @@ pub(crate) struct Inner {
     clock: Arc<dyn Clock>,
     snapshot: ArcSwapOption<Snapshot>,
     state: Mutex<State>,
-    flight: Mutex<Option<Flight>>,
+    /// The fetch in flight, tagged with its id so that only that fetch clears the slot.
+    flight: Mutex<Option<(u64, Flight)>>,
+    flight_ids: AtomicU64,
     stats: Stats,
     wake: Arc<Notify>,
     shutdown: Arc<Notify>,
@@ -159,6 +161,7 @@ impl JwksCache {
                     ..State::default()
                 }),
                 flight: Mutex::new(None),
+                flight_ids: AtomicU64::new(0),
                 stats: Stats::default(),
                 wake: Arc::new(Notify::new()),
                 shutdown: Arc::new(Notify::new()),
@@ -354,7 +357,7 @@ impl Inner {
         {
             return Decision::Found(Arc::clone(key));
         }
-        if let Some(running) = flight.as_ref() {
+        if let Some((_, running)) = flight.as_ref() {
             return Decision::Wait(running.clone());
         }
         let rejection = match trigger {
@@ -368,7 +371,9 @@ impl Inner {
             .last_attempt
             .is_some_and(|last| now < last + self.policy.cooldown);
         if cooling {
-            self.stats.cooldown_rejections.fetch_add(1, Ordering::Relaxed);
+            self.stats
+                .cooldown_rejections
+                .fetch_add(1, Ordering::Relaxed);
             #[cfg(feature = "metrics")]
             crate::metrics::cooldown_rejection();
             tracing::debug!(
@@ -390,18 +395,19 @@ impl Inner {
     fn join_or_start(self: &Arc<Self>, trigger: Trigger) -> Flight {
         let mut flight = lock(&self.flight);
         match flight.as_ref() {
-            Some(running) => running.clone(),
+            Some((_, running)) => running.clone(),
             None => self.start(&mut flight, trigger),
         }
     }
 
-    fn start(self: &Arc<Self>, slot: &mut Option<Flight>, trigger: Trigger) -> Flight {
+    fn start(self: &Arc<Self>, slot: &mut Option<(u64, Flight)>, trigger: Trigger) -> Flight {
         lock(&self.state).last_attempt = Some(self.clock.now());
         self.ensure_refresher();
+        let id = self.flight_ids.fetch_add(1, Ordering::Relaxed);
         let inner = Arc::clone(self);
         let task = tokio::spawn(async move {
-            let _clear = ClearFlight(&inner);
-            inner.fetch(trigger).await
+            let _clear = ClearFlight(&inner, id);
+            inner.fetch(trigger, id).await
         });
         let future: FlightFuture = Box::pin(async move {
             task.await.unwrap_or_else(|_| {
@@ -411,12 +417,20 @@ impl Inner {
             })
         });
         let shared = future.shared();
-        *slot = Some(shared.clone());
+        *slot = Some((id, shared.clone()));
         shared
     }
 
+    /// Empties the in-flight slot if it still holds fetch `id`.
+    fn clear_flight(&self, id: u64) {
+        let mut slot = lock(&self.flight);
+        if slot.as_ref().is_some_and(|(running, _)| *running == id) {
+            *slot = None;
+        }
+    }
+
     /// One fetch: resolve the JWKS URL (discovery), GET it, validate, publish.
-    async fn fetch(&self, trigger: Trigger) -> Result<(), FetchError> {
+    async fn fetch(&self, trigger: Trigger, id: u64) -> Result<(), FetchError> {
         let started = self.clock.now();
         self.stats.fetches.fetch_add(1, Ordering::Relaxed);
         let result = self.fetch_and_apply().await;
@@ -442,11 +456,8 @@ impl Inner {
                     state.consecutive_failures = state.consecutive_failures.saturating_add(1);
                     state.last_error = Some(error.clone());
                     let retry_after = error.retry_after().map(Duration::from_secs);
-                    state.next_refresh = Some(
-                        now + self
-                            .policy
-                            .backoff(state.consecutive_failures, retry_after),
-                    );
+                    state.next_refresh =
+                        Some(now + self.policy.backoff(state.consecutive_failures, retry_after));
                     if matches!(self.source, SourceKind::Discovery { .. }) {
                         // The issuer may have moved its keys: discover again next time.
                         state.jwks_url = None;
@@ -470,6 +481,10 @@ impl Inner {
                 "key set fetch failed; keeping the last good set"
             ),
         }
+        // Free the slot before announcing the attempt: whoever reacts to the event (a
+        // `subscribe()` receiver) and then calls `refresh()` must start a new fetch, not join
+        // this finished one and get its old result without any request.
+        self.clear_flight(id);
         self.events.send_modify(|count| *count += 1);
         self.wake.notify_one();
         result.map(|_| ())
@@ -556,12 +571,13 @@ impl Inner {
     }
 }
 
-/// Clears the in-flight slot when the fetch task ends, even if it panics.
-struct ClearFlight<'a>(&'a Inner);
+/// Clears the in-flight slot when the fetch task ends, even if it panics or is cancelled, unless
+/// a newer fetch already holds it.
+struct ClearFlight<'a>(&'a Inner, u64);
 
 impl Drop for ClearFlight<'_> {
     fn drop(&mut self) {
-        *lock(&self.0.flight) = None;
+        self.0.clear_flight(self.1);
     }
 }
 
@@ -590,7 +606,10 @@ async fn refresh_loop(
                 None => std::future::pending().await,
             }
         };
+        // Biased, shutdown first: once `shutdown()` has returned, a timer that is also due
+        // (the clock moved past the refresh time) must not start one more fetch.
         tokio::select! {
+            biased;
             () = shutdown.notified() => return,
             () = wake.notified() => continue,
             () = sleep => {}
@@ -599,6 +618,7 @@ async fn refresh_loop(
         let flight = inner.join_or_start(Trigger::Background);
         drop(inner);
         tokio::select! {
+            biased;
             () = shutdown.notified() => return,
             _ = flight => {}
         }

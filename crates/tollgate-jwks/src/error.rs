@@ -52,6 +52,10 @@ pub enum FetchError {
         /// The HTTP status code.
         status: u16,
     },
+    /// The HTTP client followed a redirect (possible only with a client supplied through
+    /// `http_client` that allows them): the answer did not come from the requested URL.
+    #[error("the HTTP client followed a redirect; key sets are only read from the configured URL")]
+    FollowedRedirect,
     /// The endpoint answered with a status other than 200 (or 304 to a conditional request).
     #[error("key set endpoint answered with status {status}")]
     Status {
@@ -99,7 +103,7 @@ impl FetchError {
         match self {
             Self::Connect(_) => "connect",
             Self::Timeout => "timeout",
-            Self::Redirect { .. } => "redirect",
+            Self::Redirect { .. } | Self::FollowedRedirect => "redirect",
             Self::Status { .. } => "status",
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::InvalidJson => "invalid_json",

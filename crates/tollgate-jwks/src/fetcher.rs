@@ -4,11 +4,11 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
+use http::StatusCode;
 use http::header::{
     ACCEPT, CACHE_CONTROL, DATE, ETAG, EXPIRES, HeaderMap, HeaderValue, IF_MODIFIED_SINCE,
     IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
 };
-use http::StatusCode;
 use serde::Deserialize;
 use url::Url;
 
@@ -101,6 +101,7 @@ impl Fetcher {
         let conditional = validators.is_some_and(|v| !v.is_empty());
         self.bounded(async {
             let response = request.send().await.map_err(transport_error)?;
+            refuse_followed_redirect(&response, url)?;
             let status = response.status();
             let max_age = freshness(response.headers(), unix_now);
             if status == StatusCode::NOT_MODIFIED && conditional {
@@ -137,6 +138,7 @@ impl Fetcher {
         let body = self
             .bounded(async {
                 let response = request.send().await.map_err(transport_error)?;
+                refuse_followed_redirect(&response, document)?;
                 check_status(response.status(), response.headers())?;
                 read_capped(response, self.max_body).await
             })
@@ -160,6 +162,19 @@ impl Fetcher {
     }
 }
 
+/// A client supplied through `http_client` may follow redirects; the answer must still come
+/// from the URL that was asked (redirects could lead to plain http or another host).
+fn refuse_followed_redirect(
+    response: &reqwest::Response,
+    requested: &Url,
+) -> Result<(), FetchError> {
+    if response.url() == requested {
+        Ok(())
+    } else {
+        Err(FetchError::FollowedRedirect)
+    }
+}
+
 fn transport_error(error: reqwest::Error) -> FetchError {
     if error.is_timeout() {
         FetchError::Timeout
@@ -167,6 +182,17 @@ fn transport_error(error: reqwest::Error) -> FetchError {
         FetchError::Connect(Cause::new(error))
     } else {
         FetchError::Http(Cause::new(error))
+    }
+}
+
+/// A failure while reading the body: the status and headers arrived, so anything but the
+/// deadline means the connection failed mid-way (closed before the announced length, broken
+/// chunked framing), which [`FetchError::Connect`] documents.
+fn body_error(error: reqwest::Error) -> FetchError {
+    if error.is_timeout() {
+        FetchError::Timeout
+    } else {
+        FetchError::Connect(Cause::new(error))
     }
 }
 
@@ -197,7 +223,7 @@ async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<By
         return Err(FetchError::BodyTooLarge { limit });
     }
     let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+    while let Some(chunk) = response.chunk().await.map_err(body_error)? {
         if body.len() + chunk.len() > limit {
             return Err(FetchError::BodyTooLarge { limit });
         }
@@ -206,10 +232,13 @@ async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<By
     Ok(body.freeze())
 }
 
-/// How long the response says it stays fresh: `Cache-Control: max-age` (zero for `no-cache`
-/// and `no-store`), else `Expires` minus `Date` (or minus now). `None` when neither says.
+/// How long the response says it stays fresh: `Cache-Control: max-age` (zero when `no-cache`
+/// or `no-store` appears anywhere, whatever the directive order), else `Expires` minus `Date`
+/// (or minus now). An `Expires` that is not a valid date (such as `0`) means already expired
+/// (RFC 9111 §5.3). `None` when neither header says.
 pub(crate) fn freshness(headers: &HeaderMap, unix_now: Duration) -> Option<Duration> {
-    let mut cache_control_seen = false;
+    let mut max_age_seen = false;
+    let mut max_age = None;
     for value in headers.get_all(CACHE_CONTROL) {
         let Ok(value) = value.to_str() else { continue };
         for directive in value.split(',') {
@@ -222,23 +251,32 @@ pub(crate) fn freshness(headers: &HeaderMap, unix_now: Duration) -> Option<Durat
                 return Some(Duration::ZERO);
             }
             if name.eq_ignore_ascii_case("max-age") {
-                cache_control_seen = true;
-                if let Some(secs) = arg.and_then(|a| a.parse::<u64>().ok()) {
-                    return Some(Duration::from_secs(secs));
-                }
+                max_age_seen = true;
+                max_age = max_age.or_else(|| arg.and_then(delta_seconds));
             }
         }
     }
-    if cache_control_seen {
+    if max_age_seen {
         // A malformed max-age is treated as stale (RFC 9111 §4.2.1 says such a response is stale).
-        return Some(Duration::ZERO);
+        return Some(max_age.unwrap_or(Duration::ZERO));
     }
-    let expires = http_date(headers.get(EXPIRES)?)?;
+    let Some(expires) = http_date(headers.get(EXPIRES)?) else {
+        return Some(Duration::ZERO);
+    };
     let date = headers
         .get(DATE)
         .and_then(http_date)
         .unwrap_or(UNIX_EPOCH + unix_now);
     Some(expires.duration_since(date).unwrap_or(Duration::ZERO))
+}
+
+/// A `delta-seconds` value (RFC 9111 §1.2.2): digits only; a value too large to represent
+/// means "very large" (the caller clamps it), not "stale".
+fn delta_seconds(arg: &str) -> Option<Duration> {
+    if arg.is_empty() || !arg.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(Duration::from_secs(arg.parse::<u64>().unwrap_or(u64::MAX)))
 }
 
 fn http_date(value: &HeaderValue) -> Option<SystemTime> {
@@ -276,12 +314,53 @@ mod tests {
     }
 
     #[test]
+    fn no_store_wins_in_any_position_and_huge_max_age_is_large() {
+        let now = Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            freshness(&headers(&[("cache-control", "max-age=300, no-store")]), now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            freshness(
+                &headers(&[
+                    ("cache-control", "max-age=300"),
+                    ("cache-control", "no-cache")
+                ]),
+                now
+            ),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            freshness(
+                &headers(&[("cache-control", "max-age=99999999999999999999")]),
+                now
+            ),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            freshness(&headers(&[("cache-control", "max-age=-1")]), now),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn invalid_expires_means_already_expired() {
+        assert_eq!(
+            freshness(&headers(&[("expires", "0")]), Duration::ZERO),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
     fn expires_is_relative_to_date() {
         let h = headers(&[
             ("date", "Wed, 21 Oct 2015 07:28:00 GMT"),
             ("expires", "Wed, 21 Oct 2015 07:38:00 GMT"),
         ]);
-        assert_eq!(freshness(&h, Duration::ZERO), Some(Duration::from_secs(600)));
+        assert_eq!(
+            freshness(&h, Duration::ZERO),
+            Some(Duration::from_secs(600))
+        );
         let past = headers(&[
             ("date", "Wed, 21 Oct 2015 07:28:00 GMT"),
             ("expires", "Wed, 21 Oct 2015 07:00:00 GMT"),

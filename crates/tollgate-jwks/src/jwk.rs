@@ -88,6 +88,13 @@ struct RawJwk {
     k: Option<IgnoredAny>,
 }
 
+/// Only the `kid` of an entry, read leniently so that an entry too malformed for [`RawJwk`]
+/// still claims its kid (two entries with one kid make it unusable, however broken one is).
+#[derive(Deserialize)]
+struct KidOnly {
+    kid: Option<String>,
+}
+
 /// A JWK that failed the policy, with the `kid` it claimed (escaped for logs).
 #[derive(Clone, PartialEq, Eq)]
 pub struct SkippedKey {
@@ -127,8 +134,17 @@ pub(crate) fn parse_jwk(
     raw: &RawValue,
     options: &KeySetOptions,
 ) -> Result<VerifyingKey, SkippedKey> {
-    let jwk: RawJwk = serde_json::from_str(raw.get())
-        .map_err(|_| SkippedKey::new(None, KeyRejection::Malformed))?;
+    // A JWK is a JSON object (RFC 7517 §4). Derived deserializers also read structs from
+    // arrays, positionally: such an entry is neither a key nor a claim on a kid.
+    if !raw.get().starts_with('{') {
+        return Err(SkippedKey::new(None, KeyRejection::Malformed));
+    }
+    let jwk: RawJwk = serde_json::from_str(raw.get()).map_err(|_| {
+        let kid = serde_json::from_str::<KidOnly>(raw.get())
+            .ok()
+            .and_then(|only| only.kid);
+        SkippedKey::new(kid, KeyRejection::Malformed)
+    })?;
     let kid = jwk.kid.clone();
     check(jwk, options).map_err(|reason| SkippedKey::new(kid, reason))
 }
@@ -137,7 +153,9 @@ fn check(jwk: RawJwk, options: &KeySetOptions) -> Result<VerifyingKey, KeyReject
     if jwk.kty.as_deref() != Some("RSA") {
         return Err(KeyRejection::NotRsa);
     }
-    let private = [&jwk.d, &jwk.p, &jwk.q, &jwk.dp, &jwk.dq, &jwk.qi, &jwk.oth, &jwk.k];
+    let private = [
+        &jwk.d, &jwk.p, &jwk.q, &jwk.dp, &jwk.dq, &jwk.qi, &jwk.oth, &jwk.k,
+    ];
     if private.iter().any(|member| member.is_some()) {
         return Err(KeyRejection::PrivateMaterial);
     }
@@ -260,10 +278,55 @@ mod tests {
         assert!(check_exponent(&[1, 0, 1]).is_ok());
         assert_eq!(check_exponent(&[3]), Err(KeyRejection::ExponentOutOfPolicy));
         assert_eq!(check_exponent(&[1]), Err(KeyRejection::ExponentOutOfPolicy));
-        assert_eq!(check_exponent(&[1, 0, 0]), Err(KeyRejection::ExponentOutOfPolicy));
-        assert_eq!(check_exponent(&[2, 0, 0, 0, 1]), Err(KeyRejection::ExponentOutOfPolicy));
+        assert_eq!(
+            check_exponent(&[1, 0, 0]),
+            Err(KeyRejection::ExponentOutOfPolicy)
+        );
+        assert_eq!(
+            check_exponent(&[2, 0, 0, 0, 1]),
+            Err(KeyRejection::ExponentOutOfPolicy)
+        );
         assert!(check_exponent(&[1, 0, 0, 0, 1]).is_ok());
-        assert_eq!(check_exponent(&[1; 6]), Err(KeyRejection::ExponentOutOfPolicy));
+        assert_eq!(
+            check_exponent(&[1; 6]),
+            Err(KeyRejection::ExponentOutOfPolicy)
+        );
+    }
+
+    /// The kid and reason of a skipped entry (`None` if it was usable or not JSON).
+    fn skipped(json: &str) -> Option<(Option<String>, KeyRejection)> {
+        let raw = RawValue::from_string(json.to_owned()).ok()?;
+        let skipped = parse_jwk(&raw, &KeySetOptions::default()).err()?;
+        Some((skipped.kid().map(str::to_owned), skipped.reason().clone()))
+    }
+
+    #[test]
+    fn a_malformed_entry_still_claims_its_kid() {
+        assert_eq!(
+            skipped(r#"{"kty":"RSA","kid":"a","n":1,"e":"AQAB"}"#),
+            Some((Some("a".to_owned()), KeyRejection::Malformed))
+        );
+        assert_eq!(
+            skipped(r#"{"kty":"RSA","kid":7}"#),
+            Some((None, KeyRejection::Malformed))
+        );
+    }
+
+    #[test]
+    fn an_entry_that_is_not_an_object_is_malformed_and_claims_nothing() {
+        for json in [
+            r#"["a"]"#,
+            r#"["RSA",null,null,null,"a","AQAB","AQAB"]"#,
+            r#""a""#,
+            "7",
+            "null",
+        ] {
+            assert_eq!(
+                skipped(json),
+                Some((None, KeyRejection::Malformed)),
+                "{json}"
+            );
+        }
     }
 
     #[test]

@@ -103,8 +103,7 @@ impl KeySet {
     /// [`FetchError::InvalidJson`] when the document is not a JSON object with a `keys` array,
     /// and [`FetchError::NoUsableKeys`] when no entry passes the key policy.
     pub fn from_json(body: &[u8], options: &KeySetOptions) -> Result<Self, FetchError> {
-        let raw: RawSet<'_> =
-            serde_json::from_slice(body).map_err(|_| FetchError::InvalidJson)?;
+        let raw: RawSet<'_> = serde_json::from_slice(body).map_err(|_| FetchError::InvalidJson)?;
         let mut keys: HashMap<Box<str>, Arc<VerifyingKey>> = HashMap::new();
         let mut duplicates: Vec<Box<str>> = Vec::new();
         let mut skipped = Vec::new();
@@ -117,7 +116,10 @@ impl KeySet {
                 Ok(key) => {
                     let kid: Box<str> = key.kid().into();
                     if duplicates.contains(&kid) {
-                        skipped.push(SkippedKey::new(Some(kid.into()), KeyRejection::DuplicateKid));
+                        skipped.push(SkippedKey::new(
+                            Some(kid.into()),
+                            KeyRejection::DuplicateKid,
+                        ));
                         continue;
                     }
                     match keys.entry(kid) {

@@ -68,7 +68,9 @@ impl CachePolicy {
             return Err(BuildError::InvalidPolicy("timeouts must be positive"));
         }
         if self.max_body < 256 {
-            return Err(BuildError::InvalidPolicy("max_body must be at least 256 bytes"));
+            return Err(BuildError::InvalidPolicy(
+                "max_body must be at least 256 bytes",
+            ));
         }
         Ok(())
     }
@@ -114,8 +116,14 @@ mod tests {
         let policy = CachePolicy::default();
         assert_eq!(policy.ttl(None), DEFAULT_TTL);
         assert_eq!(policy.ttl(Some(Duration::ZERO)), DEFAULT_MIN_TTL);
-        assert_eq!(policy.ttl(Some(Duration::from_secs(999_999))), DEFAULT_MAX_TTL);
-        assert_eq!(policy.ttl(Some(Duration::from_secs(300))), Duration::from_secs(300));
+        assert_eq!(
+            policy.ttl(Some(Duration::from_secs(999_999))),
+            DEFAULT_MAX_TTL
+        );
+        assert_eq!(
+            policy.ttl(Some(Duration::from_secs(300))),
+            Duration::from_secs(300)
+        );
     }
 
     #[test]

@@ -239,7 +239,10 @@ impl JwksSource {
         matches!(self.kind, SourceKind::Static(_))
     }
 
-    pub(crate) fn static_set(&self, options: &KeySetOptions) -> Option<Result<crate::KeySet, FetchError>> {
+    pub(crate) fn static_set(
+        &self,
+        options: &KeySetOptions,
+    ) -> Option<Result<crate::KeySet, FetchError>> {
         match &self.kind {
             SourceKind::Static(bytes) => Some(crate::KeySet::from_json(bytes, options)),
             _ => None,

@@ -47,7 +47,10 @@ mod tests {
             Err(UrlError::Insecure)
         );
         assert!(checked_url("http://example.com/jwks.json", true).is_ok());
-        assert_eq!(checked_url("file:///etc/passwd", true), Err(UrlError::Unsupported));
+        assert_eq!(
+            checked_url("file:///etc/passwd", true),
+            Err(UrlError::Unsupported)
+        );
         assert_eq!(
             checked_url("https://user:pw@example.com/", false),
             Err(UrlError::Unsupported)

@@ -30,8 +30,9 @@ pub(crate) async fn handle(
     response
 }
 
-/// The discovery document (issuer possibly overridden with
-/// [`TestIssuer::set_discovery_issuer`](crate::TestIssuer::set_discovery_issuer)).
+/// The discovery document (issuer and `jwks_uri` possibly overridden with
+/// [`TestIssuer::set_discovery_issuer`](crate::TestIssuer::set_discovery_issuer) and
+/// [`TestIssuer::set_discovery_jwks_uri`](crate::TestIssuer::set_discovery_jwks_uri)).
 pub(crate) fn document(shared: &Shared) -> Value {
     let config = &shared.config;
     let scopes: Vec<&str> = OIDC_SCOPES
@@ -41,7 +42,7 @@ pub(crate) fn document(shared: &Shared) -> Value {
         .collect();
     json!({
         "issuer": shared.discovery_issuer(),
-        "jwks_uri": config.jwks_url(),
+        "jwks_uri": shared.discovery_jwks_uri(),
         "token_endpoint": config.token_url(),
         "authorization_endpoint": config.authorize_url(),
         "response_types_supported": ["code", "token"],

@@ -341,6 +341,33 @@ impl TestIssuer {
         self.shared.set_discovery_issuer(issuer.map(str::to_owned));
     }
 
+    /// Report this `jwks_uri` in discovery (`None`: the real one, [`jwks_url`](Self::jwks_url)),
+    /// e.g. a key set on another host, or a URL a client must refuse.
+    pub fn set_discovery_jwks_uri(&self, uri: Option<&str>) {
+        self.shared.set_discovery_jwks_uri(uri.map(str::to_owned));
+    }
+
+    /// Holds every JWKS request from now on: it is counted and takes its queued
+    /// fault, then waits without answering until [`release_jwks`](Self::release_jwks)
+    /// (or shutdown). Together with
+    /// [`wait_for_jwks_requests`](Self::wait_for_jwks_requests) this pins a fetch
+    /// "in flight" for as long as a test needs, without sleeping.
+    pub fn hold_jwks(&self) {
+        self.shared.set_jwks_held(true);
+    }
+
+    /// Lets held JWKS requests (and every later one) answer.
+    pub fn release_jwks(&self) {
+        self.shared.set_jwks_held(false);
+    }
+
+    /// Resolves once at least `n` JWKS requests have been received in total
+    /// (the same count as [`jwks_requests`](Self::jwks_requests)). Wrap it in a
+    /// timeout in tests: it waits forever if the requests never come.
+    pub fn wait_for_jwks_requests(&self, n: u64) -> impl Future<Output = ()> + Send + 'static {
+        self.shared.jwks_requests_reached(n)
+    }
+
     /// JWKS requests received for this pool, faulted ones included.
     #[must_use]
     pub fn jwks_requests(&self) -> u64 {

@@ -29,7 +29,7 @@ pub(crate) async fn handle(
     if pool != shared.config.pool_id {
         return plain(StatusCode::NOT_FOUND, "unknown user pool");
     }
-    Counters::bump(&shared.counters.jwks);
+    shared.note_jwks_request();
     if is_conditional(&request) {
         Counters::bump(&shared.counters.conditional_jwks);
     }
@@ -38,6 +38,9 @@ pub(crate) async fn handle(
         let mut controls = shared.jwks_controls();
         (controls.faults.pop_front(), controls.latency)
     };
+    if !shared.wait_while_jwks_held().await {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, "issuer shutting down");
+    }
     if let Some(latency) = latency
         && !sleep_unless_shutdown(&shared, latency).await
     {

@@ -7,8 +7,8 @@
 //!   them (claims, header, `alg`, HS256, unsigned).
 //! * [`raw`]: byte-exact tokens (duplicate members, padded segments, any signature).
 //! * [`TestIssuer`]: an HTTP server on `127.0.0.1:0` with JWKS, OIDC discovery and
-//!   `POST /oauth2/token` (client credentials), key rotation, request counters and
-//!   fault injection ([`JwksFault`]).
+//!   `POST /oauth2/token` (client credentials), key rotation, request counters,
+//!   a hold/release gate for JWKS answers and fault injection ([`JwksFault`]).
 //!
 //! Nothing here depends on the other tollgate crates; crypto is aws-lc-rs.
 //!

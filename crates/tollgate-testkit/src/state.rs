@@ -60,6 +60,11 @@ pub(crate) struct Shared {
     keys: Mutex<KeyRing>,
     jwks: Mutex<JwksControls>,
     discovery_issuer: Mutex<Option<String>>,
+    discovery_jwks_uri: Mutex<Option<String>>,
+    /// `true` while JWKS answers are held back (see [`Shared::wait_while_jwks_held`]).
+    jwks_held: watch::Sender<bool>,
+    /// JWKS requests received, as a watch so tests can await a count.
+    jwks_seen: watch::Sender<u64>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -77,6 +82,9 @@ impl Shared {
             keys: Mutex::new(KeyRing { signing, published }),
             jwks: Mutex::new(JwksControls::default()),
             discovery_issuer: Mutex::new(None),
+            discovery_jwks_uri: Mutex::new(None),
+            jwks_held: watch::Sender::new(false),
+            jwks_seen: watch::Sender::new(0),
             shutdown: watch::Sender::new(false),
         }
     }
@@ -108,6 +116,49 @@ impl Shared {
 
     pub(crate) fn set_discovery_issuer(&self, issuer: Option<String>) {
         *lock(&self.discovery_issuer) = issuer;
+    }
+
+    /// The `jwks_uri` reported by discovery: the override, or this issuer's JWKS URL.
+    pub(crate) fn discovery_jwks_uri(&self) -> String {
+        lock(&self.discovery_jwks_uri)
+            .clone()
+            .unwrap_or_else(|| self.config.jwks_url())
+    }
+
+    pub(crate) fn set_discovery_jwks_uri(&self, uri: Option<String>) {
+        *lock(&self.discovery_jwks_uri) = uri;
+    }
+
+    /// Counts one JWKS request (the atomic counter and the awaitable one).
+    pub(crate) fn note_jwks_request(&self) {
+        Counters::bump(&self.counters.jwks);
+        self.jwks_seen.send_modify(|seen| *seen += 1);
+    }
+
+    /// Resolves once at least `n` JWKS requests have been received.
+    pub(crate) fn jwks_requests_reached(
+        &self,
+        n: u64,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let mut seen = self.jwks_seen.subscribe();
+        async move {
+            // The sender lives as long as `Shared`, which the caller keeps alive.
+            let _ = seen.wait_for(|seen| *seen >= n).await;
+        }
+    }
+
+    /// Holds (`true`) or releases (`false`) JWKS answers.
+    pub(crate) fn set_jwks_held(&self, held: bool) {
+        self.jwks_held.send_replace(held);
+    }
+
+    /// Waits while JWKS answers are held; `false` if the issuer shut down first.
+    pub(crate) async fn wait_while_jwks_held(&self) -> bool {
+        let mut held = self.jwks_held.subscribe();
+        tokio::select! {
+            result = held.wait_for(|held| !*held) => result.is_ok(),
+            () = self.shutdown_signal() => false,
+        }
     }
 
     /// Tells the server and every waiting handler to stop.

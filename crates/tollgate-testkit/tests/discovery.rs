@@ -175,3 +175,20 @@ fn starting_outside_a_tokio_runtime_is_an_error_not_a_panic() {
         other => panic!("unexpected: {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn jwks_uri_can_be_overridden_and_restored() {
+    let issuer = TestIssuer::builder()
+        .signing_key(SigningKey::fixture(0).unwrap())
+        .start()
+        .await
+        .unwrap();
+    issuer.set_discovery_jwks_uri(Some("https://keys.example.com/jwks.json"));
+    assert_eq!(
+        discover(&issuer).await["jwks_uri"],
+        "https://keys.example.com/jwks.json"
+    );
+    assert_eq!(discover(&issuer).await["issuer"], issuer.issuer_url());
+    issuer.set_discovery_jwks_uri(None);
+    assert_eq!(discover(&issuer).await["jwks_uri"], issuer.jwks_url());
+}

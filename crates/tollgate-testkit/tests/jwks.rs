@@ -525,3 +525,51 @@ async fn truncated_promises_the_full_length_then_closes() {
         [issuer.signing_key().kid()]
     );
 }
+
+#[tokio::test]
+async fn held_requests_are_counted_and_answer_only_when_released() {
+    let issuer = common::issuer().await;
+    issuer.hold_jwks();
+    let pending = tokio::spawn(http().get(issuer.jwks_url()).send());
+    tokio::time::timeout(Duration::from_secs(10), issuer.wait_for_jwks_requests(1))
+        .await
+        .expect("the held request is counted on arrival");
+    assert_eq!(issuer.jwks_requests(), 1);
+    assert!(!pending.is_finished());
+    issuer.release_jwks();
+    let response = tokio::time::timeout(Duration::from_secs(10), pending)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // Released for good: later requests answer at once.
+    assert_eq!(
+        fetch_set(&issuer).await["keys"][0]["kid"],
+        issuer.signing_key().kid()
+    );
+    // Counts already reached resolve at once.
+    tokio::time::timeout(Duration::from_secs(10), issuer.wait_for_jwks_requests(2))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn held_requests_are_released_by_shutdown() {
+    let issuer = common::issuer().await;
+    issuer.hold_jwks();
+    let pending = tokio::spawn(http().get(issuer.jwks_url()).send());
+    tokio::time::timeout(Duration::from_secs(10), issuer.wait_for_jwks_requests(1))
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), issuer.shutdown())
+        .await
+        .expect("shutdown completes despite a held request");
+    let answer = tokio::time::timeout(Duration::from_secs(10), pending)
+        .await
+        .unwrap()
+        .unwrap();
+    if let Ok(response) = answer {
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+}
