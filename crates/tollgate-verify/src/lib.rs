@@ -67,7 +67,7 @@ pub use jws::verify_jws;
 pub use scopes::Scopes;
 pub use token_cache::TokenCacheConfig;
 pub use verified_token::VerifiedToken;
-pub use verifier::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, Verifier, VerifierBuilder};
+pub use verifier::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY, Verifier, VerifierBuilder};
 
 /// The key layer, re-exported: key caches, sources, clocks and algorithms.
 pub use tollgate_jwks as jwks;

@@ -177,10 +177,17 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
     /// `None` when no random key can be drawn (the verifier then runs without a cache).
     pub(crate) fn new(config: TokenCacheConfig) -> Option<Self> {
         let floor = config.max_bytes.div_ceil(config.max_entries);
-        let items = usize::try_from(config.max_entries).unwrap_or(usize::MAX);
+        // quick_cache splits its capacity into shards (fewer when it expects fewer than 32
+        // items per shard) and never admits an item above 97 % of a shard. Telling it how many
+        // entries really fit (by bytes as well as by count) keeps shards large enough, and a
+        // sixteenth of one entry of slack lets a one-entry cache hold its entry.
+        let typical = floor.max(TYPICAL_ENTRY_WEIGHT);
+        let fitting = config.max_entries.min(config.max_bytes / typical).max(1);
+        let items = usize::try_from(fitting).unwrap_or(usize::MAX);
+        let capacity = config.max_bytes.saturating_add(floor / 16);
         let cache = quick_cache::sync::Cache::with(
             items,
-            config.max_bytes,
+            capacity,
             EntryWeight { floor },
             BuildDigestHasher,
             quick_cache::sync::DefaultLifecycle::default(),
@@ -237,6 +244,9 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         self.cache.weight()
     }
 }
+
+/// The weight a Cognito-shaped access token's entry usually has (measured in BENCHMARKS.md).
+const TYPICAL_ENTRY_WEIGHT: u64 = 512;
 
 /// Estimated bookkeeping of one cache slot (key, `Arc` header, table and queue slots).
 const ENTRY_OVERHEAD: usize = 200;

@@ -24,6 +24,9 @@ use crate::{
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
 /// Default clock-skew allowance for `exp`, `nbf` and `iat`.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+/// Largest clock-skew allowance a verifier accepts (what jsonwebtoken, Envoy and Spring use as
+/// their default); a larger one is a [`BuildError::InvalidConfig`].
+pub const MAX_LEEWAY: Duration = Duration::from_secs(60);
 
 /// Verifies access tokens for one or more trusted issuers.
 ///
@@ -132,6 +135,7 @@ impl Verifier {
             clock: Arc::new(SystemClock::new()),
             cache: Some(TokenCacheConfig::default()),
             checks: Vec::new(),
+            dropped_checks: false,
             keys: None,
             prefetch: true,
         }
@@ -145,7 +149,7 @@ type ConfigureKeys = Arc<dyn Fn(JwksCacheBuilder) -> JwksCacheBuilder + Send + S
 /// | setting | default |
 /// | --- | --- |
 /// | algorithms | `RS256` only |
-/// | leeway for `exp` / `nbf` / `iat` | 30 s |
+/// | leeway for `exp` / `nbf` / `iat` | 30 s (at most 60 s) |
 /// | maximum token age (`iat`) / lifetime (`exp - iat`) | none / none |
 /// | maximum token length | 8 KiB |
 /// | maximum `kid` length | 256 bytes |
@@ -163,6 +167,8 @@ pub struct VerifierBuilder<C = NoCustomClaims> {
     clock: Arc<dyn Clock>,
     cache: Option<TokenCacheConfig>,
     checks: Vec<Check<C>>,
+    /// Checks were added before [`VerifierBuilder::custom_claims`] changed the type.
+    dropped_checks: bool,
     keys: Option<ConfigureKeys>,
     prefetch: bool,
 }
@@ -196,8 +202,8 @@ impl<C: CustomClaims> VerifierBuilder<C> {
         self
     }
 
-    /// Clock-skew allowance for `exp`, `nbf` and `iat` (default 30 s). A token is expired
-    /// when `now >= exp + leeway`.
+    /// Clock-skew allowance for `exp`, `nbf` and `iat` (default 30 s, at most [`MAX_LEEWAY`]).
+    /// A token is expired when `now >= exp + leeway`.
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
@@ -277,7 +283,8 @@ impl<C: CustomClaims> VerifierBuilder<C> {
 
     /// Reads user-defined claims into `D` for every token (exposed as
     /// [`VerifiedToken::custom`]). Call before [`VerifierBuilder::check`]: checks written for
-    /// the previous type are dropped.
+    /// the previous type cannot run on `D`, so building fails with
+    /// [`BuildError::InvalidConfig`] rather than silently dropping them.
     pub fn custom_claims<D: CustomClaims>(self) -> VerifierBuilder<D> {
         VerifierBuilder {
             issuers: self.issuers,
@@ -290,6 +297,7 @@ impl<C: CustomClaims> VerifierBuilder<C> {
             clock: self.clock,
             cache: self.cache,
             checks: Vec::new(),
+            dropped_checks: self.dropped_checks || !self.checks.is_empty(),
             keys: self.keys,
             prefetch: self.prefetch,
         }
@@ -335,6 +343,14 @@ impl<C: CustomClaims> VerifierBuilder<C> {
         }
         if self.max_len == 0 {
             return Err(BuildError::InvalidConfig("max_token_len must be positive"));
+        }
+        if self.leeway > MAX_LEEWAY {
+            return Err(BuildError::InvalidConfig("leeway must be at most 60 s"));
+        }
+        if self.dropped_checks {
+            return Err(BuildError::InvalidConfig(
+                "checks added before custom_claims would be dropped: call custom_claims first",
+            ));
         }
         let mut trusted: Vec<Trusted> = Vec::with_capacity(self.issuers.len());
         for policy in self.issuers {
