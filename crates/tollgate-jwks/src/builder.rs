@@ -110,7 +110,9 @@ impl JwksCacheBuilder {
     }
 
     /// Uses this HTTP client (proxy, custom CA, mTLS) for every fetch, including discovery and
-    /// background refresh. Configure it with `redirect(Policy::none())`; the fetch deadline
+    /// background refresh. The default client trusts the system's root certificates and, like
+    /// curl, honours the `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` environment variables; pass
+    /// a client built with `no_proxy()` to ignore them. Configure it with `redirect(Policy::none())`; the fetch deadline
     /// and body limit still apply.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
