@@ -223,10 +223,10 @@ pub enum BuildError {
     /// Two issuers have the same `iss`.
     #[error("issuer configured twice")]
     DuplicateIssuer,
-    /// A Cognito access-token issuer has neither `client_ids(..)` nor `any_client()`.
+    /// A Cognito issuer has neither `client_ids(..)` nor `any_client()`.
     #[error("issuer needs client_ids(..) or an explicit any_client()")]
     ClientPolicyMissing,
-    /// An issuer that checks audiences has neither `audience(..)` nor `any_audience()`.
+    /// An OIDC issuer has neither `audience(..)` nor `any_audience()`.
     #[error("issuer needs audience(..) or an explicit any_audience()")]
     AudiencePolicyMissing,
     /// A setting is inconsistent (the message names it).

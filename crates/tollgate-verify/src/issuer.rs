@@ -63,8 +63,10 @@ const DEFAULT_TYPES: [&str; 4] = ["jwt", "at+jwt", "application/jwt", "applicati
 ///   ([`Issuer::client_ids`]) or that any client is ([`Issuer::any_client`]): forgetting is a
 ///   build error, not an open door. Scopes come from the `scope` string.
 /// - **OIDC** ([`Issuer::oidc`]): keys from discovery, `token_use` not checked, `aud` checked
-///   against [`Issuer::audience`] (or explicitly [`Issuer::any_audience`]). Scopes from `scope`
-///   or `scp`, as a space-delimited string or an array.
+///   against [`Issuer::audience`] (or explicitly [`Issuer::any_audience`]): one of the two is
+///   required even with [`Issuer::client_ids`], which adds a client check but never replaces
+///   the audience (a shared IdP issues tokens for many APIs). Scopes from `scope` or `scp`, as
+///   a space-delimited string or an array.
 ///
 /// ```
 /// use tollgate_verify::Issuer;
@@ -269,15 +271,23 @@ impl Issuer {
         if self.iss.is_empty() {
             return Err(BuildError::InvalidConfig("issuer is empty"));
         }
-        match (self.profile, self.token_use) {
-            (Profile::Cognito, TokenUse::Access | TokenUse::Id) => {
+        match self.profile {
+            // Cognito access tokens carry no `aud`: the app client (`client_id`, or `aud` for
+            // ID tokens) is what binds a token to this API, so that choice must be explicit.
+            Profile::Cognito => {
                 if matches!(self.clients, Allowed::Unset) {
                     return Err(BuildError::ClientPolicyMissing);
                 }
+                if self.token_use == TokenUse::Id && !matches!(self.audience, Allowed::Unset) {
+                    return Err(BuildError::InvalidConfig(
+                        "Cognito ID tokens are matched to clients through aud: use client_ids(..), not audience(..)",
+                    ));
+                }
             }
-            (Profile::Oidc, _) | (Profile::Cognito, TokenUse::Unchecked) => {
-                if matches!(self.audience, Allowed::Unset) && matches!(self.clients, Allowed::Unset)
-                {
+            // OIDC: `aud` is what binds a token to this API; a client allowlist adds to it,
+            // it never replaces it (a shared IdP issues tokens for many relying parties).
+            Profile::Oidc => {
+                if matches!(self.audience, Allowed::Unset) {
                     return Err(BuildError::AudiencePolicyMissing);
                 }
             }

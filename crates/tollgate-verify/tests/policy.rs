@@ -636,6 +636,29 @@ async fn fail_safe_configuration_is_a_build_error() {
             build(Verifier::builder().issuer(Issuer::oidc("https://sso.example.com"))),
         ),
         (
+            // A client allowlist never replaces the audience check (review finding: tokens for
+            // another relying party of a shared IdP would pass).
+            "OIDC client_ids without audience",
+            build(
+                Verifier::builder().issuer(Issuer::oidc("https://sso.example.com").client_ids(["a"])),
+            ),
+        ),
+        (
+            "OIDC any_client without audience",
+            build(Verifier::builder().issuer(Issuer::oidc("https://sso.example.com").any_client())),
+        ),
+        (
+            "Cognito ID tokens with audience(..)",
+            build(
+                Verifier::builder().issuer(
+                    cognito()
+                        .token_use(TokenUse::Id)
+                        .client_ids(["a"])
+                        .audience(["b"]),
+                ),
+            ),
+        ),
+        (
             "duplicate issuer",
             build(
                 Verifier::builder()
@@ -707,10 +730,14 @@ async fn fail_safe_configuration_is_a_build_error() {
         let expected = match *name {
             "no issuer" => matches!(result, Err(BuildError::NoIssuer)),
             "duplicate issuer" => matches!(result, Err(BuildError::DuplicateIssuer)),
-            "Cognito access without client policy" | "Cognito ID without client policy" => {
+            "Cognito access without client policy"
+            | "Cognito ID without client policy"
+            | "Cognito unchecked token_use without audience" => {
                 matches!(result, Err(BuildError::ClientPolicyMissing))
             }
-            "Cognito unchecked token_use without audience" | "OIDC without audience" => {
+            "OIDC without audience"
+            | "OIDC client_ids without audience"
+            | "OIDC any_client without audience" => {
                 matches!(result, Err(BuildError::AudiencePolicyMissing))
             }
             "plain-http JWKS" => matches!(result, Err(BuildError::Keys(_))),
@@ -737,8 +764,12 @@ async fn fail_safe_configuration_is_a_build_error() {
             Verifier::builder().issuer(Issuer::oidc("https://sso.example.com").any_audience()),
         ),
         (
-            "OIDC client_ids only",
-            Verifier::builder().issuer(Issuer::oidc("https://sso.example.com").client_ids(["a"])),
+            "OIDC client_ids and audience",
+            Verifier::builder().issuer(
+                Issuer::oidc("https://sso.example.com")
+                    .client_ids(["a"])
+                    .audience(["api"]),
+            ),
         ),
         (
             "leeway 60 s",
