@@ -3,12 +3,14 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
+
 use futures_util::FutureExt as _;
 use futures_util::future::Shared;
 use tokio::sync::{Notify, watch};
@@ -369,7 +371,7 @@ impl Inner {
         }
         let cooling = lock(&self.state)
             .last_attempt
-            .is_some_and(|last| now < last + self.policy.cooldown);
+            .is_some_and(|last| now.saturating_duration_since(last) < self.policy.cooldown);
         if cooling {
             self.stats
                 .cooldown_rejections
@@ -409,13 +411,8 @@ impl Inner {
             let _clear = ClearFlight(&inner, id);
             inner.fetch(trigger, id).await
         });
-        let future: FlightFuture = Box::pin(async move {
-            task.await.unwrap_or_else(|_| {
-                Err(FetchError::Http(crate::error::Cause::new(
-                    "key set fetch task failed",
-                )))
-            })
-        });
+        let future: FlightFuture =
+            Box::pin(async move { task.await.unwrap_or(Err(FetchError::Internal)) });
         let shared = future.shared();
         *slot = Some((id, shared.clone()));
         shared
@@ -433,7 +430,14 @@ impl Inner {
     async fn fetch(&self, trigger: Trigger, id: u64) -> Result<(), FetchError> {
         let started = self.clock.now();
         self.stats.fetches.fetch_add(1, Ordering::Relaxed);
-        let result = self.fetch_and_apply().await;
+        // One deadline for the whole fetch (discovery included), and a panic anywhere in it is
+        // a failed fetch like any other: it is counted and backed off, never retried at once.
+        let attempt = AssertUnwindSafe(self.fetch_and_apply()).catch_unwind();
+        let result = match tokio::time::timeout(self.policy.fetch_timeout, attempt).await {
+            Err(_) => Err(FetchError::Timeout),
+            Ok(Err(_panic)) => Err(FetchError::Internal),
+            Ok(Ok(result)) => result,
+        };
         let now = self.clock.now();
         let outcome = match &result {
             Ok(true) => "updated",
@@ -456,8 +460,10 @@ impl Inner {
                     state.consecutive_failures = state.consecutive_failures.saturating_add(1);
                     state.last_error = Some(error.clone());
                     let retry_after = error.retry_after().map(Duration::from_secs);
-                    state.next_refresh =
-                        Some(now + self.policy.backoff(state.consecutive_failures, retry_after));
+                    state.next_refresh = Some(after(
+                        now,
+                        self.policy.backoff(state.consecutive_failures, retry_after),
+                    ));
                     if matches!(self.source, SourceKind::Discovery { .. }) {
                         // The issuer may have moved its keys: discover again next time.
                         state.jwks_url = None;
@@ -541,20 +547,20 @@ impl Inner {
             }
         };
         let ttl = self.policy.ttl(max_age);
-        let fresh_until = now + ttl;
+        let fresh_until = after(now, ttl);
         #[cfg(feature = "metrics")]
         crate::metrics::keys(keys.len());
         self.snapshot.store(Some(Arc::new(Snapshot {
             keys,
             fetched_at: now,
             fresh_until: Some(fresh_until),
-            usable_until: Some(fresh_until + self.policy.max_stale),
+            usable_until: Some(after(fresh_until, self.policy.max_stale)),
         })));
         let mut state = lock(&self.state);
         if let Some(validators) = validators {
             state.validators = validators;
         }
-        state.next_refresh = Some(now + CachePolicy::refresh_after(ttl));
+        state.next_refresh = Some(after(now, CachePolicy::refresh_after(ttl)));
         Ok(changed)
     }
 
@@ -569,6 +575,12 @@ impl Inner {
             Arc::clone(&self.shutdown),
         ));
     }
+}
+
+/// `at + delay`; durations are bounded by the policy, and should the sum ever overflow it
+/// fails closed (the deadline is now: keys go stale, refreshes are due).
+fn after(at: Instant, delay: Duration) -> Instant {
+    at.checked_add(delay).unwrap_or(at)
 }
 
 /// Clears the in-flight slot when the fetch task ends, even if it panics or is cancelled, unless

@@ -24,6 +24,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
+/// What [`SystemClock::unix_now`] reads when the system clock is before 1970: the year 10000,
+/// past every accepted `exp`.
+const BROKEN_CLOCK: Duration = Duration::from_secs(253_402_300_800);
+
+/// Longest total advance of a [`ManualClock`] (a hundred years): keeps `Instant` arithmetic
+/// from overflowing.
+const MAX_MANUAL_OFFSET: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// A boxed future returned by [`Clock::sleep_until`].
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
@@ -61,11 +69,11 @@ impl Clock for SystemClock {
     }
 
     fn unix_now(&self) -> Duration {
-        // A clock set before 1970 reads as the epoch: every token then looks "not yet valid"
-        // rather than crashing the process (jsonwebtoken panics here).
+        // A clock set before 1970 cannot be trusted: read it as the far future, so every token
+        // is expired (fail closed) instead of crashing the process, as jsonwebtoken does here.
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO)
+            .unwrap_or(BROKEN_CLOCK)
     }
 
     fn sleep_until(&self, deadline: Instant) -> Sleep {
@@ -128,10 +136,15 @@ impl ManualClock {
         }
     }
 
-    /// Moves the clock forward by `by`, waking every timer whose deadline has passed.
+    /// Moves the clock forward by `by` (in total at most a hundred years), waking every timer
+    /// whose deadline has passed.
     pub fn advance(&self, by: Duration) {
+        let base = self.inner.base;
         self.inner.offset.send_modify(|offset| {
-            *offset = offset.saturating_add(by);
+            let wanted = offset.saturating_add(by).min(MAX_MANUAL_OFFSET);
+            if base.checked_add(wanted).is_some() {
+                *offset = wanted;
+            }
         });
     }
 
@@ -169,6 +182,15 @@ impl Clock for ManualClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn advancing_very_far_saturates_instead_of_panicking() {
+        let clock = ManualClock::at_unix(0);
+        clock.advance(Duration::MAX);
+        clock.advance(Duration::MAX);
+        let _ = clock.now();
+        assert_eq!(clock.unix_now(), MAX_MANUAL_OFFSET);
+    }
 
     #[tokio::test]
     async fn manual_timers_fire_only_after_advance() {

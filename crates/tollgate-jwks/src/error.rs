@@ -91,6 +91,9 @@ pub enum FetchError {
     /// Reading a key set file failed.
     #[error("could not read key set file")]
     Io(#[source] Cause),
+    /// The fetch task failed unexpectedly (a bug); treated like any failed fetch.
+    #[error("internal error while fetching the key set")]
+    Internal,
     /// Any other HTTP client failure.
     #[error("http client error")]
     Http(#[source] Cause),
@@ -113,6 +116,7 @@ impl FetchError {
             Self::Url(_) => "url",
             Self::Io(_) => "io",
             Self::Http(_) => "http",
+            Self::Internal => "internal",
         }
     }
 

@@ -266,7 +266,7 @@ pub(crate) fn freshness(headers: &HeaderMap, unix_now: Duration) -> Option<Durat
     let date = headers
         .get(DATE)
         .and_then(http_date)
-        .unwrap_or(UNIX_EPOCH + unix_now);
+        .or_else(|| UNIX_EPOCH.checked_add(unix_now))?;
     Some(expires.duration_since(date).unwrap_or(Duration::ZERO))
 }
 

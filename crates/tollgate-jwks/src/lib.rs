@@ -99,7 +99,7 @@ pub use key_set::{KeySet, KeySetOptions};
 pub use log_safe::log_safe;
 pub use policy::{
     DEFAULT_COOLDOWN, DEFAULT_MAX_BODY, DEFAULT_MAX_STALE, DEFAULT_MAX_TTL, DEFAULT_MIN_TTL,
-    DEFAULT_TTL,
+    DEFAULT_TTL, MAX_POLICY_DURATION,
 };
 pub use source::{CognitoPool, IssuerForm, JwksSource};
 pub use status::CacheStatus;

@@ -31,6 +31,8 @@ pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(15);
 /// Default time past freshness during which the last good set is still served when refreshes
 /// fail.
 pub const DEFAULT_MAX_STALE: Duration = Duration::from_secs(3600);
+/// Longest accepted policy duration: keeps every deadline computation far from overflow.
+pub const MAX_POLICY_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
 /// Default limit on a key set body.
 pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
 
@@ -53,8 +55,27 @@ impl Default for CachePolicy {
 
 impl CachePolicy {
     pub(crate) fn validate(&self) -> Result<(), BuildError> {
-        if self.min_ttl.is_zero() {
-            return Err(BuildError::InvalidPolicy("min_ttl must be positive"));
+        let durations = [
+            self.default_ttl,
+            self.max_ttl,
+            self.cooldown,
+            self.max_stale,
+            self.retry_max,
+            self.fetch_timeout,
+            self.connect_timeout,
+        ];
+        if durations.iter().any(|d| *d > MAX_POLICY_DURATION) {
+            return Err(BuildError::InvalidPolicy(
+                "durations must not exceed 366 days (ttl, cooldown, max_stale, retry, timeouts)",
+            ));
+        }
+        if self.min_ttl < Duration::from_secs(1) {
+            return Err(BuildError::InvalidPolicy("min_ttl must be at least 1 s"));
+        }
+        if self.cooldown < Duration::from_secs(1) {
+            return Err(BuildError::InvalidPolicy(
+                "cooldown must be at least 1 s (it is what stops refetch floods)",
+            ));
         }
         if self.min_ttl > self.max_ttl {
             return Err(BuildError::InvalidPolicy("min_ttl exceeds max_ttl"));
@@ -110,6 +131,39 @@ impl CachePolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extreme_durations_are_build_errors_not_panics() {
+        let ok = CachePolicy::default();
+        assert!(ok.validate().is_ok());
+        let huge = Duration::MAX;
+        let cases: [fn(&mut CachePolicy, Duration); 6] = [
+            |p, d| p.cooldown = d,
+            |p, d| p.max_stale = d,
+            |p, d| p.max_ttl = d,
+            |p, d| p.retry_max = d,
+            |p, d| p.default_ttl = d,
+            |p, d| p.fetch_timeout = d,
+        ];
+        for set in cases {
+            let mut policy = CachePolicy::default();
+            set(&mut policy, huge);
+            assert!(matches!(
+                policy.validate(),
+                Err(BuildError::InvalidPolicy(_))
+            ));
+        }
+        let mut no_cooldown = CachePolicy::default();
+        no_cooldown.cooldown = Duration::ZERO;
+        assert!(no_cooldown.validate().is_err());
+        let mut tiny_ttl = CachePolicy::default();
+        tiny_ttl.min_ttl = Duration::from_nanos(1);
+        assert!(tiny_ttl.validate().is_err());
+        let mut year = CachePolicy::default();
+        year.max_ttl = Duration::from_secs(365 * 24 * 3600);
+        year.max_stale = Duration::from_secs(365 * 24 * 3600);
+        assert!(year.validate().is_ok());
+    }
 
     #[test]
     fn ttl_is_clamped() {
