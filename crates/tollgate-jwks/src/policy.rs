@@ -153,15 +153,21 @@ mod tests {
                 Err(BuildError::InvalidPolicy(_))
             ));
         }
-        let mut no_cooldown = CachePolicy::default();
-        no_cooldown.cooldown = Duration::ZERO;
+        let no_cooldown = CachePolicy {
+            cooldown: Duration::ZERO,
+            ..CachePolicy::default()
+        };
         assert!(no_cooldown.validate().is_err());
-        let mut tiny_ttl = CachePolicy::default();
-        tiny_ttl.min_ttl = Duration::from_nanos(1);
+        let tiny_ttl = CachePolicy {
+            min_ttl: Duration::from_nanos(1),
+            ..CachePolicy::default()
+        };
         assert!(tiny_ttl.validate().is_err());
-        let mut year = CachePolicy::default();
-        year.max_ttl = Duration::from_secs(365 * 24 * 3600);
-        year.max_stale = Duration::from_secs(365 * 24 * 3600);
+        let year = CachePolicy {
+            max_ttl: Duration::from_secs(365 * 24 * 3600),
+            max_stale: Duration::from_secs(365 * 24 * 3600),
+            ..CachePolicy::default()
+        };
         assert!(year.validate().is_ok());
     }
 
