@@ -66,6 +66,9 @@ pub enum KeyRejection {
     /// Two entries in the set share this `kid`; both are unusable.
     #[error("duplicate kid in key set")]
     DuplicateKid,
+    /// The entry comes after the configured number of keys per set.
+    #[error("more keys than the per-set limit")]
+    TooManyKeys,
 }
 
 #[derive(Deserialize)]
@@ -129,6 +132,17 @@ impl fmt::Debug for SkippedKey {
     }
 }
 
+/// The `kid` an entry claims, read leniently (`None` for entries that are not objects or have
+/// no string `kid`).
+pub(crate) fn claimed_kid(raw: &RawValue) -> Option<String> {
+    if !raw.get().starts_with('{') {
+        return None;
+    }
+    serde_json::from_str::<KidOnly>(raw.get())
+        .ok()
+        .and_then(|only| only.kid)
+}
+
 /// Parses one entry of a `keys` array under the policy.
 pub(crate) fn parse_jwk(
     raw: &RawValue,
@@ -139,12 +153,8 @@ pub(crate) fn parse_jwk(
     if !raw.get().starts_with('{') {
         return Err(SkippedKey::new(None, KeyRejection::Malformed));
     }
-    let jwk: RawJwk = serde_json::from_str(raw.get()).map_err(|_| {
-        let kid = serde_json::from_str::<KidOnly>(raw.get())
-            .ok()
-            .and_then(|only| only.kid);
-        SkippedKey::new(kid, KeyRejection::Malformed)
-    })?;
+    let jwk: RawJwk = serde_json::from_str(raw.get())
+        .map_err(|_| SkippedKey::new(claimed_kid(raw), KeyRejection::Malformed))?;
     let kid = jwk.kid.clone();
     check(jwk, options).map_err(|reason| SkippedKey::new(kid, reason))
 }

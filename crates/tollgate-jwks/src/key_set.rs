@@ -1,13 +1,12 @@
 //! An immutable, validated set of verification keys.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::jwk::{KeyRejection, SkippedKey, parse_jwk};
+use crate::jwk::{KeyRejection, SkippedKey, claimed_kid, parse_jwk};
 use crate::{Algorithm, FetchError, VerifyingKey};
 
 /// What a key set may contain. Shared by every way of loading one.
@@ -73,6 +72,27 @@ struct RawSet<'a> {
     keys: Vec<&'a RawValue>,
 }
 
+/// Logs the first few skipped entries one by one and the rest as one line, so a set of junk
+/// cannot flood the logs on every retry.
+fn log_skipped(skipped: &[SkippedKey]) {
+    const DETAILED: usize = 8;
+    for skip in skipped.iter().take(DETAILED) {
+        tracing::warn!(
+            target: "tollgate_jwks",
+            kid = skip.kid().map(crate::log_safe).unwrap_or_default(),
+            reason = %skip.reason(),
+            "skipping unusable key"
+        );
+    }
+    if skipped.len() > DETAILED {
+        tracing::warn!(
+            target: "tollgate_jwks",
+            more = skipped.len() - DETAILED,
+            "skipping more unusable keys"
+        );
+    }
+}
+
 /// A validated JWK set: the usable keys by `kid`, plus what was skipped and why.
 ///
 /// # Example
@@ -104,67 +124,36 @@ impl KeySet {
     /// and [`FetchError::NoUsableKeys`] when no entry passes the key policy.
     pub fn from_json(body: &[u8], options: &KeySetOptions) -> Result<Self, FetchError> {
         let raw: RawSet<'_> = serde_json::from_slice(body).map_err(|_| FetchError::InvalidJson)?;
+        // Every entry claims its kid, however broken it is and wherever it stands in the set
+        // (past `max_keys` included): two claims on one kid make it unusable, whatever order
+        // the entries come in.
+        let mut claims: HashMap<String, usize> = HashMap::new();
+        for entry in &raw.keys {
+            if let Some(kid) = claimed_kid(entry) {
+                *claims.entry(kid).or_default() += 1;
+            }
+        }
         let mut keys: HashMap<Box<str>, Arc<VerifyingKey>> = HashMap::new();
-        let mut duplicates: Vec<Box<str>> = Vec::new();
         let mut skipped = Vec::new();
         for (index, entry) in raw.keys.iter().enumerate() {
             if index >= options.max_keys {
-                skipped.push(SkippedKey::new(None, KeyRejection::Malformed));
+                skipped.push(SkippedKey::new(None, KeyRejection::TooManyKeys));
                 continue;
             }
             match parse_jwk(entry, options) {
+                Ok(key) if claims.get(key.kid()).copied().unwrap_or(0) > 1 => {
+                    skipped.push(SkippedKey::new(
+                        Some(key.kid().to_owned()),
+                        KeyRejection::DuplicateKid,
+                    ));
+                }
                 Ok(key) => {
-                    let kid: Box<str> = key.kid().into();
-                    if duplicates.contains(&kid) {
-                        skipped.push(SkippedKey::new(
-                            Some(kid.into()),
-                            KeyRejection::DuplicateKid,
-                        ));
-                        continue;
-                    }
-                    match keys.entry(kid) {
-                        Entry::Occupied(occupied) => {
-                            let (kid, _) = occupied.remove_entry();
-                            skipped.push(SkippedKey::new(
-                                Some(kid.clone().into()),
-                                KeyRejection::DuplicateKid,
-                            ));
-                            skipped.push(SkippedKey::new(
-                                Some(kid.clone().into()),
-                                KeyRejection::DuplicateKid,
-                            ));
-                            duplicates.push(kid);
-                        }
-                        Entry::Vacant(vacant) => {
-                            vacant.insert(Arc::new(key));
-                        }
-                    }
+                    keys.insert(key.kid().into(), Arc::new(key));
                 }
-                Err(skip) => {
-                    // A rejected entry still claims its kid: a duplicate of a usable key is
-                    // just as ambiguous when the other copy happens to be malformed.
-                    if let Some(kid) = skip.kid() {
-                        let kid: Box<str> = kid.into();
-                        if let Some((kid, _)) = keys.remove_entry(&kid) {
-                            skipped.push(SkippedKey::new(
-                                Some(kid.clone().into()),
-                                KeyRejection::DuplicateKid,
-                            ));
-                            duplicates.push(kid);
-                        }
-                    }
-                    skipped.push(skip);
-                }
+                Err(skip) => skipped.push(skip),
             }
         }
-        for skip in &skipped {
-            tracing::warn!(
-                target: "tollgate_jwks",
-                kid = skip.kid().map(crate::log_safe).unwrap_or_default(),
-                reason = %skip.reason(),
-                "skipping unusable key"
-            );
-        }
+        log_skipped(&skipped);
         if keys.is_empty() {
             return Err(FetchError::NoUsableKeys {
                 skipped: skipped.len(),

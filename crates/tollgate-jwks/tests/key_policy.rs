@@ -478,9 +478,9 @@ async fn set_limits_apply() {
     assert_eq!(
         reasons[&None],
         [
-            &KeyRejection::Malformed,
-            &KeyRejection::Malformed,
-            &KeyRejection::Malformed
+            &KeyRejection::TooManyKeys,
+            &KeyRejection::TooManyKeys,
+            &KeyRejection::TooManyKeys
         ]
     );
     assert_eq!(set.len(), 2);
@@ -494,4 +494,43 @@ async fn set_limits_apply() {
         LookupError::UnknownKid
     );
     assert_eq!(issuer.jwks_requests(), 1);
+}
+
+/// A duplicate `kid` makes that kid unusable whatever the order of the two entries, whether
+/// the other copy is usable or malformed, and even when it stands past `max_keys` (review
+/// finding: the twin used to count only when it came after a usable copy).
+#[test]
+fn duplicate_kids_are_unusable_in_any_order_and_past_the_limit() {
+    let good = jwk(&common::key(0), "a");
+    let other = jwk(&common::key(1), "b");
+    let malformed = json!({"kty": "RSA", "kid": "a", "n": 12345, "e": "AQAB"});
+    let parse = |entries: &[&Value], options: &KeySetOptions| {
+        let body = json!({ "keys": entries }).to_string();
+        tollgate_jwks::KeySet::from_json(body.as_bytes(), options)
+    };
+    let options = KeySetOptions::default();
+    for entries in [
+        vec![&good, &malformed, &other],
+        vec![&malformed, &good, &other],
+        vec![&other, &malformed, &good],
+    ] {
+        let set = parse(&entries, &options).unwrap();
+        assert!(set.get("a").is_none(), "a must be unusable");
+        assert!(set.get("b").is_some());
+        assert!(
+            set.skipped()
+                .iter()
+                .any(|s| s.kid() == Some("a") && *s.reason() == KeyRejection::DuplicateKid)
+        );
+    }
+    // The twin past the limit still makes `a` unusable.
+    let limited = KeySetOptions::default().max_keys(2);
+    let set = parse(&[&good, &other, &malformed], &limited).unwrap();
+    assert!(set.get("a").is_none());
+    assert!(set.get("b").is_some());
+    // And a set with nothing else is a failed fetch, not a set that trusts `a`.
+    assert!(matches!(
+        parse(&[&malformed, &good], &options),
+        Err(FetchError::NoUsableKeys { .. })
+    ));
 }
