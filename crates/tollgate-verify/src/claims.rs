@@ -1,13 +1,12 @@
 //! The standard claims of a verified token, read strictly.
 
-use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::strict_json::StrictValue;
+use crate::strict_json::{Key, MAX_PAYLOAD_MEMBERS, MemberBudget, StrictValue};
 
 /// Largest accepted NumericDate: 9999-12-31T23:59:59Z.
 pub(crate) const MAX_NUMERIC_DATE: i64 = 253_402_300_799;
@@ -227,9 +226,11 @@ pub(crate) struct ParsedClaims {
 impl ParsedClaims {
     pub(crate) fn parse(bytes: &[u8]) -> Result<Self, serde_json::Error> {
         let duplicate = Cell::new(false);
+        let budget = MemberBudget::new(MAX_PAYLOAD_MEMBERS);
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let mut parsed = ClaimsSeed {
             duplicate: &duplicate,
+            budget: &budget,
         }
         .deserialize(&mut de)?;
         de.end()?;
@@ -240,6 +241,7 @@ impl ParsedClaims {
 
 struct ClaimsSeed<'f> {
     duplicate: &'f Cell<bool>,
+    budget: &'f MemberBudget,
 }
 
 impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_> {
@@ -303,11 +305,13 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
         let mut parsed = ParsedClaims::default();
         let seed = StrictValue {
             duplicate: self.duplicate,
+            budget: self.budget,
         };
         // Typed claims seen so far, one bit each: a repeat is a duplicate whatever the type
         // of either copy (a slot stays empty after a wrong-typed first copy).
         let mut seen: u16 = 0;
-        while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
+            self.budget.take()?;
             let value = map.next_value_seed(seed)?;
             let c = &mut parsed.claims;
             let (field, name, bit): (Field<'_>, &'static str, u16) = match &*name {
@@ -433,6 +437,18 @@ mod tests {
         );
         assert!(parse(r#"{"aud":5,"aud":"a"}"#).duplicate);
         assert!(!parse(r#"{"exp":1,"custom":{"a":1}}"#).duplicate);
+    }
+
+    #[test]
+    fn member_count_is_bounded() {
+        let members = |n: usize| {
+            let body: Vec<String> = (0..n).map(|i| format!("\"m{i}\":{i}")).collect();
+            format!("{{{}}}", body.join(","))
+        };
+        assert!(ParsedClaims::parse(members(MAX_PAYLOAD_MEMBERS).as_bytes()).is_ok());
+        assert!(ParsedClaims::parse(members(MAX_PAYLOAD_MEMBERS + 1).as_bytes()).is_err());
+        let nested = format!("{{\"custom\":{}}}", members(MAX_PAYLOAD_MEMBERS));
+        assert!(ParsedClaims::parse(nested.as_bytes()).is_err());
     }
 
     #[test]

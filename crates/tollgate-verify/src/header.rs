@@ -8,7 +8,7 @@ use serde_json::Value;
 use tollgate_jwks::Algorithm;
 
 use crate::compact::{self, Segments};
-use crate::strict_json::StrictValue;
+use crate::strict_json::{MAX_HEADER_MEMBERS, MemberBudget, StrictValue};
 use crate::{Part, VerifyError};
 
 /// Default longest accepted `kid`, in bytes.
@@ -83,9 +83,11 @@ pub(crate) struct Header {
 impl Header {
     pub(crate) fn parse(bytes: &[u8]) -> Result<Self, serde_json::Error> {
         let duplicate = Cell::new(false);
+        let budget = MemberBudget::new(MAX_HEADER_MEMBERS);
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let mut header = HeaderSeed {
             duplicate: &duplicate,
+            budget: &budget,
         }
         .deserialize(&mut de)?;
         de.end()?;
@@ -96,6 +98,7 @@ impl Header {
 
 struct HeaderSeed<'f> {
     duplicate: &'f Cell<bool>,
+    budget: &'f MemberBudget,
 }
 
 impl<'de> DeserializeSeed<'de> for HeaderSeed<'_> {
@@ -125,8 +128,12 @@ impl<'de> Visitor<'de> for HeaderSeed<'_> {
         let mut others: Vec<String> = Vec::new();
         let seed = StrictValue {
             duplicate: self.duplicate,
+            budget: self.budget,
         };
-        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(crate::strict_json::Key(name)) =
+            map.next_key::<crate::strict_json::Key<'de>>()?
+        {
+            self.budget.take()?;
             let value = map.next_value_seed(seed)?;
             let slot = match &*name {
                 "alg" => &mut header.alg,
@@ -188,6 +195,24 @@ mod tests {
                 .unwrap()
                 .encryption
         );
+    }
+
+    #[test]
+    fn member_count_is_bounded() {
+        let members = |n: usize| {
+            let body: Vec<String> = (0..n).map(|i| format!("\"m{i}\":{i}")).collect();
+            format!("{{\"alg\":\"RS256\",{}}}", body.join(","))
+        };
+        assert!(Header::parse(members(MAX_HEADER_MEMBERS - 1).as_bytes()).is_ok());
+        assert!(Header::parse(members(MAX_HEADER_MEMBERS).as_bytes()).is_err());
+        let nested = format!(
+            "{{\"alg\":\"RS256\",\"x\":{{{}}}}}",
+            (0..MAX_HEADER_MEMBERS)
+                .map(|i| format!("\"n{i}\":1"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert!(Header::parse(nested.as_bytes()).is_err());
     }
 
     #[test]

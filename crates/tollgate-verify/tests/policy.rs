@@ -640,7 +640,8 @@ async fn fail_safe_configuration_is_a_build_error() {
             // another relying party of a shared IdP would pass).
             "OIDC client_ids without audience",
             build(
-                Verifier::builder().issuer(Issuer::oidc("https://sso.example.com").client_ids(["a"])),
+                Verifier::builder()
+                    .issuer(Issuer::oidc("https://sso.example.com").client_ids(["a"])),
             ),
         ),
         (
