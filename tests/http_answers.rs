@@ -1102,8 +1102,7 @@ async fn responder_problem_details_keeps_status_and_challenge() {
         .route(
             "/orders/{id}",
             delete(delete_order).route_layer(
-                RequireScopes::all(["orders/write", "orders/admin"])
-                    .responder(ProblemDetails),
+                RequireScopes::all(["orders/write", "orders/admin"]).responder(ProblemDetails),
             ),
         )
         .with_state(hits.clone())

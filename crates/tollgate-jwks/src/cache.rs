@@ -189,6 +189,10 @@ impl JwksCache {
     ///
     /// [`LookupError::UnknownKid`] when the set has no such key, and
     /// [`LookupError::KeysUnavailable`] when there is no usable set.
+    ///
+    /// # Panics
+    ///
+    /// When a fetch is needed outside a Tokio runtime: fetches run as Tokio tasks.
     pub async fn key(&self, kid: &str) -> Result<Arc<VerifyingKey>, LookupError> {
         let inner = &self.inner;
         let now = inner.clock.now();
@@ -247,6 +251,10 @@ impl JwksCache {
     /// # Errors
     ///
     /// The [`FetchError`] of the fetch. The cache keeps any set it already had.
+    ///
+    /// # Panics
+    ///
+    /// When a fetch is needed outside a Tokio runtime: fetches run as Tokio tasks.
     pub async fn prefetch(&self) -> Result<(), FetchError> {
         self.refresh().await
     }
@@ -256,6 +264,10 @@ impl JwksCache {
     /// # Errors
     ///
     /// The [`FetchError`] of the fetch. For static sets this never fails.
+    ///
+    /// # Panics
+    ///
+    /// When a fetch is needed outside a Tokio runtime: fetches run as Tokio tasks.
     pub async fn refresh(&self) -> Result<(), FetchError> {
         if self.inner.fetcher.is_none() {
             return Ok(());
@@ -332,6 +344,21 @@ impl JwksCache {
     /// trigger on-demand fetches. Dropping the last clone does the same.
     pub fn shutdown(&self) {
         self.inner.shutdown.notify_one();
+    }
+
+    /// Whether `other` is a clone of this cache (the same keys and state).
+    #[must_use]
+    pub fn is_same_cache(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// The issuer whose discovery document this cache reads, for discovery sources.
+    #[must_use]
+    pub fn discovery_issuer(&self) -> Option<&str> {
+        match &self.inner.source {
+            SourceKind::Discovery { issuer, .. } => Some(issuer),
+            _ => None,
+        }
     }
 
     /// The key-set options (allowed algorithms, limits).

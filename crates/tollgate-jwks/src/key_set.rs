@@ -29,7 +29,9 @@ impl Default for KeySetOptions {
 
 impl KeySetOptions {
     /// Algorithms keys may be used with (default: `RS256` only). A JWK whose `alg` names
-    /// another algorithm is skipped; a JWK without `alg` is usable with each of these.
+    /// another algorithm is skipped; a JWK without `alg` is usable with each of these, so with
+    /// more than one allowed algorithm prefer issuers that name `alg` in their JWKs (RFC 8725
+    /// §3.1: one algorithm per key).
     #[must_use]
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
         let mut algorithms: Vec<Algorithm> = algorithms.into_iter().collect();

@@ -73,9 +73,46 @@ impl AuthContext {
     }
 }
 
-/// Whether a request is gRPC (`content-type` starts with `application/grpc`).
-pub(crate) fn is_grpc(headers: &http::HeaderMap) -> bool {
-    headers
+/// Whether a request is gRPC: `POST` with `content-type` `application/grpc`, optionally
+/// followed by `+format` or `;parameters` (gRPC over HTTP/2 spec). Anything looser would let
+/// any HTTP client turn its rejections into `200 OK` answers in access logs.
+pub(crate) fn is_grpc<B>(request: &http::Request<B>) -> bool {
+    if request.method() != http::Method::POST {
+        return false;
+    }
+    request
+        .headers()
         .get(http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
+        .is_some_and(|v| {
+            let v = v.as_bytes();
+            v.get(..16)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"application/grpc"))
+                && matches!(v.get(16), None | Some(b'+' | b';'))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grpc(method: &str, content_type: &str) -> bool {
+        let request = http::Request::builder()
+            .method(method)
+            .header("content-type", content_type)
+            .body(())
+            .unwrap();
+        is_grpc(&request)
+    }
+
+    #[test]
+    fn grpc_detection_is_exact() {
+        assert!(grpc("POST", "application/grpc"));
+        assert!(grpc("POST", "application/grpc+proto"));
+        assert!(grpc("POST", "application/grpc;charset=utf-8"));
+        assert!(grpc("POST", "Application/GRPC"));
+        assert!(!grpc("GET", "application/grpc"));
+        assert!(!grpc("POST", "application/grpc-anything"));
+        assert!(!grpc("POST", "application/grpcweb"));
+        assert!(!grpc("POST", "application/json"));
+    }
 }

@@ -105,7 +105,7 @@ where
             Ok(()) => GuardFuture::inner(self.inner.call(request)),
             Err(rejection) => {
                 observe::rejected(&rejection);
-                GuardFuture::rejected(rejection, is_grpc(request.headers()), DefaultResponder)
+                GuardFuture::rejected(rejection, is_grpc(&request), DefaultResponder)
             }
         }
     }

@@ -32,6 +32,11 @@ impl Verification {
         }
     }
 
+    /// The span, to enter while verifying (events of the verifier and key cache nest in it).
+    pub(crate) fn span(&self) -> &tracing::Span {
+        &self.span
+    }
+
     pub(crate) fn finish(self, error: Option<&VerifyError>) {
         let outcome = if error.is_some() {
             "rejected"

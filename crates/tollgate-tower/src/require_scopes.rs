@@ -166,11 +166,7 @@ where
             Ok(()) => GuardFuture::inner(self.inner.call(request)),
             Err(rejection) => {
                 observe::rejected(&rejection);
-                GuardFuture::rejected(
-                    rejection,
-                    is_grpc(request.headers()),
-                    self.responder.clone(),
-                )
+                GuardFuture::rejected(rejection, is_grpc(&request), self.responder.clone())
             }
         }
     }

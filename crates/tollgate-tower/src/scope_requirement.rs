@@ -17,6 +17,10 @@ use tollgate_verify::Scopes;
 /// assert!(!ScopeRequirement::all(["orders/write", "orders/admin"]).is_satisfied_by(&granted));
 /// assert!(ScopeRequirement::one_of([vec!["orders/admin"], vec!["orders/read", "orders/write"]])
 ///     .is_satisfied_by(&granted));
+/// // Empty lists never open a route; `authenticated()` is the explicit "any token".
+/// assert!(!ScopeRequirement::all(Vec::<&str>::new()).is_satisfied_by(&granted));
+/// assert!(!ScopeRequirement::any(Vec::<&str>::new()).is_satisfied_by(&granted));
+/// assert!(ScopeRequirement::authenticated().is_satisfied_by(&Scopes::empty()));
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct ScopeRequirement {
@@ -33,7 +37,9 @@ impl ScopeRequirement {
         Self::one_of(scopes.into_iter().map(|s| [s]))
     }
 
-    /// Satisfied only by all of `scopes`. An empty list is satisfied by any token.
+    /// Satisfied only by all of `scopes`. An empty list is never satisfied (a scope list read
+    /// from configuration that turns out empty must not open the route); use
+    /// [`ScopeRequirement::authenticated`] to require only a verified token.
     pub fn all<I, S>(scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -42,7 +48,9 @@ impl ScopeRequirement {
         Self::one_of([scopes])
     }
 
-    /// Satisfied when all scopes of at least one of the sets are granted.
+    /// Satisfied when all scopes of at least one of the sets are granted. Empty sets are
+    /// ignored (they would admit every token); with no non-empty set the requirement is never
+    /// satisfied.
     pub fn one_of<O, I, S>(sets: O) -> Self
     where
         O: IntoIterator<Item = I>,
@@ -51,7 +59,12 @@ impl ScopeRequirement {
     {
         let alternatives: Vec<Box<[Box<str>]>> = sets
             .into_iter()
-            .map(|set| set.into_iter().map(|s| s.as_ref().into()).collect())
+            .map(|set| {
+                set.into_iter()
+                    .map(|s| s.as_ref().into())
+                    .collect::<Box<[Box<str>]>>()
+            })
+            .filter(|set| !set.is_empty())
             .collect();
         Self {
             alternatives: alternatives.into(),
@@ -61,7 +74,10 @@ impl ScopeRequirement {
     /// Requires only a verified token, no particular scope.
     #[must_use]
     pub fn authenticated() -> Self {
-        Self::one_of([Vec::<&str>::new()])
+        let anything: Box<[Box<str>]> = Box::new([]);
+        Self {
+            alternatives: Arc::new([anything]),
+        }
     }
 
     /// Whether `granted` satisfies this requirement.

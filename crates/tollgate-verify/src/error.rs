@@ -14,6 +14,16 @@ pub enum Malformed {
     InvalidCharacter,
 }
 
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::SegmentCount => "not three segments",
+            Self::EmptySegment => "empty segment",
+            Self::InvalidCharacter => "character outside base64url",
+        })
+    }
+}
+
 /// Which part of the token a problem was found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -22,6 +32,15 @@ pub enum Part {
     Header,
     /// The claims.
     Payload,
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Header => "header",
+            Self::Payload => "payload",
+        })
+    }
 }
 
 /// The answer an error maps to (RFC 6750 §3.1, plus the server-side outage case).
@@ -76,7 +95,7 @@ pub enum VerifyError {
     #[error("token exceeds the length limit")]
     TokenTooLong,
     /// Not a compact JWS.
-    #[error("token is not a compact JWS ({0:?})")]
+    #[error("token is not a compact JWS: {0}")]
     MalformedToken(Malformed),
     /// The header is not canonical unpadded base64url of a UTF-8 JSON object.
     #[error("token header is malformed")]
@@ -88,7 +107,7 @@ pub enum VerifyError {
     #[error("token signature is malformed")]
     MalformedSignature,
     /// A JSON member name appears twice.
-    #[error("duplicate member name in the token {0:?}")]
+    #[error("duplicate member name in the token {0}")]
     DuplicateMember(Part),
     /// `alg` is missing, not a string, or not on the allowlist (`none`, HMAC, ...).
     #[error("algorithm is not allowed")]

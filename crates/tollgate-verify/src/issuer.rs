@@ -187,7 +187,9 @@ impl Issuer {
         self
     }
 
-    /// Takes keys from this cache (shared, or configured beyond the verifier's settings).
+    /// Takes keys from this cache (shared between verifiers of the same issuer, or configured
+    /// beyond the verifier's settings). A cache serves one issuer: using the same cache for two
+    /// issuers, or a cache that discovers another issuer's keys, is a build error.
     pub fn jwks_cache(mut self, cache: JwksCache) -> Self {
         self.keys = KeySource::Cache(cache);
         self

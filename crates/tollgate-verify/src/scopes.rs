@@ -44,6 +44,7 @@ impl Scopes {
     }
 
     /// Whether every one of `scopes` is granted (true for an empty list).
+    #[must_use]
     pub fn all<I, S>(&self, scopes: I) -> bool
     where
         I: IntoIterator<Item = S>,
@@ -53,6 +54,7 @@ impl Scopes {
     }
 
     /// Whether at least one of `scopes` is granted (false for an empty list).
+    #[must_use]
     pub fn any<I, S>(&self, scopes: I) -> bool
     where
         I: IntoIterator<Item = S>,

@@ -359,7 +359,33 @@ impl<C: CustomClaims> VerifierBuilder<C> {
                 return Err(BuildError::DuplicateIssuer);
             }
             let keys = match &policy.keys {
-                KeySource::Cache(cache) => cache.clone(),
+                KeySource::Cache(cache) => {
+                    // Keys are bound to one issuer (RFC 8725 §3.8): a cache serving two issuers
+                    // would let one issuer's keys verify the other's tokens.
+                    if trusted.iter().any(|t| t.keys.is_same_cache(cache)) {
+                        return Err(BuildError::InvalidConfig(
+                            "one key cache cannot serve two issuers",
+                        ));
+                    }
+                    if cache
+                        .discovery_issuer()
+                        .is_some_and(|discovered| discovered != policy.iss())
+                    {
+                        return Err(BuildError::InvalidConfig(
+                            "the key cache discovers another issuer's keys",
+                        ));
+                    }
+                    cache.clone()
+                }
+                KeySource::Source(source)
+                    if source
+                        .discovery_issuer()
+                        .is_some_and(|discovered| discovered != policy.iss()) =>
+                {
+                    return Err(BuildError::InvalidConfig(
+                        "the key source discovers another issuer's keys",
+                    ));
+                }
                 _ => {
                     let mut builder = JwksCache::builder(policy.derived_source()?)
                         .algorithms(self.algorithms.iter().copied())
@@ -420,6 +446,10 @@ impl<C: CustomClaims> Verifier<C> {
     /// # Errors
     ///
     /// [`VerifyError`] names the reason. [`VerifyError::error_code`] maps it to the answer.
+    ///
+    /// # Panics
+    ///
+    /// When a key fetch is needed outside a Tokio runtime: fetches run as Tokio tasks.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken<C>, VerifyError> {
         let pending = match self.prepare(token)? {
             Step::Cached(token) => return Ok(token),
@@ -441,6 +471,7 @@ impl<C: CustomClaims> Verifier<C> {
     /// call [`Verifier::verify`] then. Otherwise the same result as [`Verifier::verify`].
     ///
     /// Transports use this to avoid allocating a future on the common path.
+    #[must_use = "`Some(Err(..))` is a refused token: match on the result, never test `is_some()`"]
     pub fn try_verify(&self, token: &str) -> Option<Result<VerifiedToken<C>, VerifyError>> {
         let pending = match self.prepare(token) {
             Err(error) => return Some(Err(error)),

@@ -806,3 +806,59 @@ async fn prefetch_failure_is_a_build_error() {
         .await;
     assert!(matches!(result, Err(BuildError::Prefetch(_))), "{result:?}");
 }
+
+/// Keys are bound to one issuer (RFC 8725 §3.8, H15): one key cache serving two issuers, or
+/// a source/cache that discovers another issuer's keys, is a build error, never a way for one
+/// issuer's keys to verify the other's tokens.
+#[test]
+fn a_key_cache_serves_exactly_one_issuer() {
+    use tollgate_verify::jwks::{JwksCache, JwksSource};
+    let key = SigningKey::fixture(0).unwrap();
+    let shared = JwksCache::builder(JwksSource::static_json(tollgate_testkit::jwks_json(&[
+        &key,
+    ])))
+    .build()
+    .unwrap();
+    let a = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_PoolA";
+    let b = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_PoolB";
+    let two = Verifier::builder()
+        .issuer(
+            Issuer::cognito_issuer(a)
+                .any_client()
+                .jwks_cache(shared.clone()),
+        )
+        .issuer(
+            Issuer::cognito_issuer(b)
+                .any_client()
+                .jwks_cache(shared.clone()),
+        )
+        .build_lazy();
+    assert!(matches!(two, Err(BuildError::InvalidConfig(_))), "{two:?}");
+
+    let one = Verifier::builder()
+        .issuer(Issuer::cognito_issuer(a).any_client().jwks_cache(shared))
+        .build_lazy();
+    assert!(one.is_ok());
+
+    let foreign_source = Verifier::builder()
+        .issuer(
+            Issuer::oidc("https://sso.example.com/b")
+                .any_audience()
+                .jwks_source(JwksSource::discovery("https://sso.example.com/a").unwrap()),
+        )
+        .build_lazy();
+    assert!(matches!(foreign_source, Err(BuildError::InvalidConfig(_))));
+
+    let foreign_cache =
+        JwksCache::builder(JwksSource::discovery("https://sso.example.com/a").unwrap())
+            .build()
+            .unwrap();
+    let foreign = Verifier::builder()
+        .issuer(
+            Issuer::oidc("https://sso.example.com/b")
+                .any_audience()
+                .jwks_cache(foreign_cache),
+        )
+        .build_lazy();
+    assert!(matches!(foreign, Err(BuildError::InvalidConfig(_))));
+}

@@ -91,6 +91,11 @@ impl<C, R> AuthLayer<C, R> {
 
     /// Lets CORS preflights (`OPTIONS` with `Origin` and `Access-Control-Request-Method`)
     /// through without authentication.
+    ///
+    /// The inner service then sees such requests unauthenticated, including handlers
+    /// registered for `OPTIONS` or for any method, and fallbacks: put a CORS layer (for example
+    /// tower-http's `CorsLayer`) inside this one so it answers preflights itself, or place it
+    /// outside and leave this off.
     pub fn bypass_cors_preflight(mut self) -> Self {
         self.config().bypass_cors_preflight = true;
         self

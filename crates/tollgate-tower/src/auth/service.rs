@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use tollgate_verify::{CustomClaims, NoCustomClaims, VerifiedToken, Verifier, VerifyError};
 use tower_service::Service;
+use tracing::Instrument as _;
 
 use super::{AuthConfig, ResponseFuture};
 use crate::body::AuthBody;
@@ -93,7 +94,7 @@ where
             }
             return ResponseFuture::inner(self.inner.call(request));
         }
-        let grpc = is_grpc(request.headers());
+        let grpc = is_grpc(&request);
         let outcome = match bearer::extract(request.headers(), request.uri(), &config.source) {
             Err(invalid) => Err(RejectionKind::InvalidRequest(invalid)),
             Ok(None) if config.allow_anonymous => {
@@ -106,7 +107,11 @@ where
             Ok(None) => Err(RejectionKind::MissingCredentials),
             Ok(Some(token)) => {
                 let observation = observe::Verification::start();
-                match self.verifier.try_verify(token) {
+                let attempt = {
+                    let _entered = observation.span().enter();
+                    self.verifier.try_verify(token)
+                };
+                match attempt {
                     Some(result) => {
                         observation.finish(result.as_ref().err());
                         result.map_err(verify_rejection)
@@ -115,11 +120,15 @@ where
                         // The key is not cached: fetch (single-flight, rate-limited) or refuse.
                         let token = token.to_owned();
                         let verifier = self.verifier.clone();
-                        let verification = Box::pin(async move {
-                            let result = verifier.verify(&token).await;
-                            observation.finish(result.as_ref().err());
-                            result
-                        });
+                        let span = observation.span().clone();
+                        let verification = Box::pin(
+                            async move {
+                                let result = verifier.verify(&token).await;
+                                observation.finish(result.as_ref().err());
+                                result
+                            }
+                            .instrument(span),
+                        );
                         let clone = self.inner.clone();
                         let ready = std::mem::replace(&mut self.inner, clone);
                         return ResponseFuture::verifying(
