@@ -63,3 +63,93 @@ pub(crate) fn verifier(key: &SigningKey, cache: bool) -> Verifier {
     };
     builder.build_lazy().unwrap()
 }
+
+/// The `target/` directory of the tollgate workspace, also when this file is included from
+/// `bench-peers/` (which shares the signed-token cache below).
+pub(crate) fn target_dir() -> std::path::PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return dir.into();
+    }
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = if manifest.join("benches/common/mod.rs").is_file() {
+        manifest
+    } else {
+        manifest.parent().unwrap_or(manifest)
+    };
+    root.join("target")
+}
+
+/// `count` distinct tokens shaped like [`token`] (same claims and size, numbered `jti`), all
+/// signed with `key`.
+///
+/// An RSA-2048 signature costs about a millisecond, so they are signed once on every core and
+/// kept in `target/tollgate-bench-tokens/`; later runs read them back (any cached file with
+/// at least `count` tokens serves). Their `exp` is ten years after signing.
+pub(crate) fn distinct_tokens(key: &SigningKey, count: usize) -> Vec<String> {
+    let dir = target_dir().join("tollgate-bench-tokens");
+    let stem: String = key
+        .kid()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect();
+    if let Some(tokens) = read_cached_tokens(&dir, &stem, count) {
+        return tokens;
+    }
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    eprintln!("signing {count} distinct tokens on {threads} threads (cached for later runs) ...");
+    let started = std::time::Instant::now();
+    let now = now();
+    let per_thread = count.div_ceil(threads);
+    let tokens: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let range = (t * per_thread)..((t + 1) * per_thread).min(count);
+                scope.spawn(move || {
+                    range
+                        .map(|i| {
+                            builder(now, &format!("{i:08x}-feed-4bad-8bad-000000000000"))
+                                .sign(key)
+                                .unwrap()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    eprintln!("signed {count} tokens in {:.1?}", started.elapsed());
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{stem}-{count}.txt"));
+    let partial = dir.join(format!("{stem}-{count}.txt.{}", std::process::id()));
+    std::fs::write(&partial, tokens.join("\n")).unwrap();
+    std::fs::rename(&partial, &path).unwrap();
+    tokens
+}
+
+fn read_cached_tokens(dir: &std::path::Path, stem: &str, count: usize) -> Option<Vec<String>> {
+    let mut best: Option<(usize, std::path::PathBuf)> = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let name = entry.file_name();
+        let Some(n) = name
+            .to_str()
+            .and_then(|n| {
+                n.strip_prefix(stem)?
+                    .strip_prefix('-')?
+                    .strip_suffix(".txt")
+            })
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        if n >= count && best.as_ref().is_none_or(|(b, _)| n < *b) {
+            best = Some((n, entry.path()));
+        }
+    }
+    let text = std::fs::read_to_string(best?.1).ok()?;
+    let tokens: Vec<String> = text.lines().take(count).map(str::to_owned).collect();
+    (tokens.len() == count).then_some(tokens)
+}
