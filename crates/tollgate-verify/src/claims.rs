@@ -1,76 +1,123 @@
-//! The standard claims of a verified token, read strictly.
+//! The standard claims of a verified token, read strictly and stored compactly.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
-use serde_json::{Map, Value};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
 
 use crate::strict_json::{Key, MAX_PAYLOAD_MEMBERS, MemberBudget, StrictValue};
 
 /// Largest accepted NumericDate: 9999-12-31T23:59:59Z.
 pub(crate) const MAX_NUMERIC_DATE: i64 = 253_402_300_799;
 
+/// Where a string claim sits in [`Claims`]' text buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    start: u32,
+    len: u32,
+}
+
+/// A claim kept as read: a string in the text buffer, or any other JSON value.
+#[derive(Clone, Debug, PartialEq)]
+enum Raw {
+    Str(Span),
+    Json(Value),
+}
+
+/// A view of a claim that is not one of the typed ones.
+pub(crate) enum ClaimRef<'a> {
+    Str(&'a str),
+    Json(&'a Value),
+}
+
 /// The claims of a verified token: the registered and Cognito claims typed, everything else
-/// in [`Claims::extra`].
+/// available through [`Claims::extra_claims`].
 ///
 /// Every typed claim was checked for its JSON type: a token whose `exp` is a string, whose
 /// `client_id` is an array or whose `cognito:groups` is not an array of strings was rejected
-/// before any of this exists. `Debug` shows only non-personal fields.
+/// before any of this exists. The string claims share one buffer, so a cached token costs
+/// little memory. `Debug` shows only non-personal fields.
 #[derive(Clone, Default, PartialEq)]
 pub struct Claims {
-    pub(crate) iss: Option<String>,
-    pub(crate) sub: Option<String>,
-    pub(crate) jti: Option<String>,
-    pub(crate) client_id: Option<String>,
-    pub(crate) token_use: Option<String>,
-    pub(crate) username: Option<String>,
+    text: Box<str>,
+    pub(crate) iss: Option<Span>,
+    sub: Option<Span>,
+    jti: Option<Span>,
+    client_id: Option<Span>,
+    token_use: Option<Span>,
+    username: Option<Span>,
     pub(crate) exp: Option<i64>,
     pub(crate) nbf: Option<i64>,
     pub(crate) iat: Option<i64>,
-    pub(crate) auth_time: Option<i64>,
-    pub(crate) aud: Option<Vec<String>>,
-    pub(crate) groups: Option<Vec<String>>,
-    pub(crate) scope: Option<Value>,
-    pub(crate) scp: Option<Value>,
-    pub(crate) extra: Map<String, Value>,
+    auth_time: Option<i64>,
+    pub(crate) aud: Option<Box<[Span]>>,
+    groups: Option<Box<[Span]>>,
+    scope: Option<Raw>,
+    scp: Option<Raw>,
+    /// Other claims, sorted by name.
+    extra: Box<[(Box<str>, Value)]>,
 }
 
 impl Claims {
+    fn str(&self, span: Span) -> &str {
+        let start = span.start as usize;
+        self.text
+            .get(start..start + span.len as usize)
+            .unwrap_or_default()
+    }
+
+    fn opt(&self, span: Option<Span>) -> Option<&str> {
+        span.map(|span| self.str(span))
+    }
+
+    fn list<'a>(&'a self, spans: Option<&'a [Span]>) -> StrList<'a> {
+        StrList {
+            claims: self,
+            spans: spans.unwrap_or_default().iter(),
+        }
+    }
+
     /// `iss`: the issuer, equal byte for byte to a configured issuer.
     #[must_use]
     pub fn issuer(&self) -> &str {
-        self.iss.as_deref().unwrap_or_default()
+        self.opt(self.iss).unwrap_or_default()
+    }
+
+    /// `iss`, when present.
+    pub(crate) fn issuer_claim(&self) -> Option<&str> {
+        self.opt(self.iss)
     }
 
     /// `sub`: the subject. For Cognito client-credentials tokens this is the client id.
     #[must_use]
     pub fn subject(&self) -> Option<&str> {
-        self.sub.as_deref()
+        self.opt(self.sub)
     }
 
     /// `client_id`: the app client (Cognito access tokens, RFC 9068).
     #[must_use]
     pub fn client_id(&self) -> Option<&str> {
-        self.client_id.as_deref()
+        self.opt(self.client_id)
     }
 
     /// `token_use`: `access` or `id` for Cognito tokens.
     #[must_use]
     pub fn token_use(&self) -> Option<&str> {
-        self.token_use.as_deref()
+        self.opt(self.token_use)
     }
 
     /// `jti`: the token id.
     #[must_use]
     pub fn token_id(&self) -> Option<&str> {
-        self.jti.as_deref()
+        self.opt(self.jti)
     }
 
     /// `username` (Cognito user tokens).
     #[must_use]
     pub fn username(&self) -> Option<&str> {
-        self.username.as_deref()
+        self.opt(self.username)
     }
 
     /// `exp`, in seconds since the epoch (fractions floored).
@@ -98,49 +145,63 @@ impl Claims {
     }
 
     /// `aud`, as a list (a single string becomes one element); empty when absent.
+    ///
+    /// ```
+    /// # fn check(claims: &tollgate_verify::Claims) -> bool {
+    /// claims.audience().any(|aud| aud == "orders-api")
+    /// # }
+    /// ```
     #[must_use]
-    pub fn audience(&self) -> &[String] {
-        self.aud.as_deref().unwrap_or_default()
+    pub fn audience(&self) -> StrList<'_> {
+        self.list(self.aud.as_deref())
     }
 
     /// `cognito:groups`; empty when absent.
     #[must_use]
-    pub fn groups(&self) -> &[String] {
-        self.groups.as_deref().unwrap_or_default()
+    pub fn groups(&self) -> StrList<'_> {
+        self.list(self.groups.as_deref())
     }
 
     /// Any claim by name, as JSON (typed claims included, rendered back to JSON).
     #[must_use]
     pub fn get(&self, name: &str) -> Option<Value> {
-        let string = |v: &Option<String>| v.clone().map(Value::String);
-        let number = |v: &Option<i64>| v.map(Value::from);
-        let list = |v: &Option<Vec<String>>| v.clone().map(Value::from);
+        let string = |v: Option<Span>| self.opt(v).map(|s| Value::String(s.to_owned()));
+        let number = |v: Option<i64>| v.map(Value::from);
+        let list = |v: &Option<Box<[Span]>>| {
+            v.as_deref()
+                .map(|spans| Value::from(self.list(Some(spans)).collect::<Vec<_>>()))
+        };
         match name {
-            "iss" => string(&self.iss),
-            "sub" => string(&self.sub),
-            "jti" => string(&self.jti),
-            "client_id" => string(&self.client_id),
-            "token_use" => string(&self.token_use),
-            "username" => string(&self.username),
-            "exp" => number(&self.exp),
-            "nbf" => number(&self.nbf),
-            "iat" => number(&self.iat),
-            "auth_time" => number(&self.auth_time),
+            "iss" => string(self.iss),
+            "sub" => string(self.sub),
+            "jti" => string(self.jti),
+            "client_id" => string(self.client_id),
+            "token_use" => string(self.token_use),
+            "username" => string(self.username),
+            "exp" => number(self.exp),
+            "nbf" => number(self.nbf),
+            "iat" => number(self.iat),
+            "auth_time" => number(self.auth_time),
             "aud" => list(&self.aud),
             "cognito:groups" => list(&self.groups),
-            "scope" => self.scope.clone(),
-            "scp" => self.scp.clone(),
-            other => self.extra.get(other).cloned(),
+            other => self.raw(other).map(|raw| match raw {
+                ClaimRef::Str(s) => Value::String(s.to_owned()),
+                ClaimRef::Json(value) => value.clone(),
+            }),
         }
     }
 
     /// A raw claim that is not one of the typed ones (borrowed).
-    pub(crate) fn raw(&self, name: &str) -> Option<&Value> {
-        match name {
-            "scope" => self.scope.as_ref(),
-            "scp" => self.scp.as_ref(),
-            other => self.extra.get(other),
-        }
+    pub(crate) fn raw(&self, name: &str) -> Option<ClaimRef<'_>> {
+        let raw = match name {
+            "scope" => &self.scope,
+            "scp" => &self.scp,
+            other => return self.extra_claim(other).map(ClaimRef::Json),
+        };
+        raw.as_ref().map(|raw| match raw {
+            Raw::Str(span) => ClaimRef::Str(self.str(*span)),
+            Raw::Json(value) => ClaimRef::Json(value),
+        })
     }
 
     /// A claim as a string, for policy checks on configurable names.
@@ -148,65 +209,111 @@ impl Claims {
         match name {
             "client_id" => Ok(self.client_id()),
             "sub" => Ok(self.subject()),
-            "iss" => Ok(self.iss.as_deref()),
+            "iss" => Ok(self.opt(self.iss)),
             "token_use" => Ok(self.token_use()),
             "jti" => Ok(self.token_id()),
             "username" => Ok(self.username()),
             other => match self.raw(other) {
                 None => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s)),
-                Some(_) => Err(()),
+                Some(ClaimRef::Str(s)) => Ok(Some(s)),
+                Some(ClaimRef::Json(Value::String(s))) => Ok(Some(s.as_str())),
+                Some(ClaimRef::Json(_)) => Err(()),
             },
         }
     }
 
-    /// Claims other than the typed ones (custom claims, `version`, `origin_jti`, ...).
+    /// A claim other than the typed ones (custom claims, `version`, `origin_jti`, ...).
     #[must_use]
-    pub fn extra(&self) -> &Map<String, Value> {
-        &self.extra
+    pub fn extra_claim(&self, name: &str) -> Option<&Value> {
+        self.extra
+            .binary_search_by(|(key, _)| (**key).cmp(name))
+            .ok()
+            .and_then(|index| self.extra.get(index))
+            .map(|(_, value)| value)
     }
 
+    /// The claims other than the typed ones, sorted by name.
+    pub fn extra_claims(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
+        self.extra.iter().map(|(name, value)| (&**name, value))
+    }
+
+    /// Estimated heap bytes, allocator rounding included (for the token cache's byte bound).
     pub(crate) fn heap_size(&self) -> usize {
-        fn s(v: &Option<String>) -> usize {
-            v.as_ref().map_or(0, |s| s.len() + 8)
-        }
-        fn l(v: &Option<Vec<String>>) -> usize {
-            v.as_ref()
-                .map_or(0, |l| l.iter().map(|s| s.len() + 24).sum::<usize>())
-        }
-        fn j(v: &Value) -> usize {
+        fn value(v: &Value) -> usize {
             match v {
-                Value::String(s) => s.len() + 24,
-                Value::Array(a) => a.iter().map(j).sum::<usize>() + 24,
-                Value::Object(o) => o.iter().map(|(k, v)| k.len() + 48 + j(v)).sum::<usize>(),
+                Value::String(s) => alloc(s.len()),
+                Value::Array(a) => alloc(a.len() * 32) + a.iter().map(value).sum::<usize>(),
+                Value::Object(o) => o
+                    .iter()
+                    .map(|(k, v)| alloc(k.len()) + 64 + value(v))
+                    .sum::<usize>()
+                    .max(alloc(11 * 56)),
                 _ => 0,
             }
         }
-        s(&self.iss)
-            + s(&self.sub)
-            + s(&self.jti)
-            + s(&self.client_id)
-            + s(&self.token_use)
-            + s(&self.username)
-            + l(&self.aud)
-            + l(&self.groups)
-            + self.scope.as_ref().map_or(0, j)
-            + self.scp.as_ref().map_or(0, j)
+        let spans = |v: &Option<Box<[Span]>>| v.as_ref().map_or(0, |s| alloc(s.len() * 8));
+        alloc(self.text.len())
+            + spans(&self.aud)
+            + spans(&self.groups)
+            + [&self.scope, &self.scp]
+                .into_iter()
+                .map(|raw| match raw {
+                    Some(Raw::Json(json)) => value(json),
+                    _ => 0,
+                })
+                .sum::<usize>()
+            + if self.extra.is_empty() {
+                0
+            } else {
+                alloc(self.extra.len() * 48)
+            }
             + self
                 .extra
                 .iter()
-                .map(|(k, v)| k.len() + 48 + j(v))
+                .map(|(k, v)| alloc(k.len()) + value(v))
                 .sum::<usize>()
     }
 }
+
+/// What one allocation of `len` bytes costs with glibc malloc: a header, rounded to 16 bytes,
+/// at least 32.
+pub(crate) fn alloc(len: usize) -> usize {
+    if len == 0 {
+        0
+    } else {
+        (len + 8).div_ceil(16).max(2) * 16
+    }
+}
+
+/// The strings of a list claim (`aud`, `cognito:groups`).
+#[derive(Clone, Debug)]
+pub struct StrList<'a> {
+    claims: &'a Claims,
+    spans: std::slice::Iter<'a, Span>,
+}
+
+impl<'a> Iterator for StrList<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let span = self.spans.next()?;
+        Some(self.claims.str(*span))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.spans.size_hint()
+    }
+}
+
+impl ExactSizeIterator for StrList<'_> {}
 
 impl fmt::Debug for Claims {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Subject, username, groups and custom claims can be personal data: not printed.
         f.debug_struct("Claims")
-            .field("iss", &self.iss)
-            .field("client_id", &self.client_id)
-            .field("token_use", &self.token_use)
+            .field("iss", &self.opt(self.iss))
+            .field("client_id", &self.client_id())
+            .field("token_use", &self.token_use())
             .field("exp", &self.exp)
             .finish_non_exhaustive()
     }
@@ -264,38 +371,126 @@ enum Date {
 
 /// NumericDate (RFC 7519 §2): a JSON number, possibly non-integer (floored), within
 /// 0..=9999-12-31.
-fn numeric_date(value: &Value) -> Date {
-    let Value::Number(number) = value else {
-        return Date::WrongType;
-    };
-    if let Some(v) = number.as_i64() {
-        return if (0..=MAX_NUMERIC_DATE).contains(&v) {
-            Date::Ok(v)
-        } else {
-            Date::OutOfRange
-        };
-    }
-    match number.as_f64() {
+fn numeric_date(value: &Field<'_>) -> Date {
+    match *value {
+        Field::Int(v) if (0..=MAX_NUMERIC_DATE).contains(&v) => Date::Ok(v),
+        Field::UInt(v) if v <= MAX_NUMERIC_DATE.unsigned_abs() => {
+            Date::Ok(i64::try_from(v).unwrap_or(MAX_NUMERIC_DATE))
+        }
         #[allow(clippy::cast_possible_truncation)]
-        Some(v) if v.is_finite() && (0.0..=MAX_NUMERIC_DATE as f64).contains(&v) => {
+        Field::Float(v) if v.is_finite() && (0.0..=MAX_NUMERIC_DATE as f64).contains(&v) => {
             Date::Ok(v.floor() as i64)
         }
-        _ => Date::OutOfRange,
+        Field::Int(_) | Field::UInt(_) | Field::Float(_) => Date::OutOfRange,
+        Field::Str(_) | Field::Other(_) => Date::WrongType,
     }
 }
 
-fn string_list(value: Value, single_allowed: bool) -> Result<Vec<String>, ()> {
-    match value {
-        Value::String(s) if single_allowed => Ok(vec![s]),
-        Value::Array(items) => items
-            .into_iter()
-            .map(|item| match item {
-                Value::String(s) => Ok(s),
-                _ => Err(()),
-            })
-            .collect(),
-        _ => Err(()),
+/// One claim value as read: strings borrowed from the payload when unescaped, numbers as
+/// numbers, anything else as a strict JSON value (duplicates inside it still detected).
+enum Field<'de> {
+    Str(Cow<'de, str>),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Other(Value),
+}
+
+#[derive(Clone, Copy)]
+struct FieldSeed<'f> {
+    inner: StrictValue<'f>,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = Field<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Field<'de>, D::Error> {
+        deserializer.deserialize_any(self)
     }
+}
+
+impl<'de> Visitor<'de> for FieldSeed<'_> {
+    type Value = Field<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Field<'de>, E> {
+        Ok(Field::Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Field<'de>, E> {
+        Ok(Field::Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Field<'de>, E> {
+        Ok(Field::Str(Cow::Owned(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Field<'de>, E> {
+        Ok(Field::Int(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Field<'de>, E> {
+        Ok(Field::UInt(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Field<'de>, E> {
+        Ok(Field::Float(v))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Field<'de>, E> {
+        Ok(Field::Other(Value::Bool(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Field<'de>, E> {
+        Ok(Field::Other(Value::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Field<'de>, A::Error> {
+        self.inner.visit_seq(seq).map(Field::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Field<'de>, A::Error> {
+        self.inner.visit_map(map).map(Field::Other)
+    }
+}
+
+/// Appends strings to the shared text buffer.
+#[derive(Default)]
+struct Text(String);
+
+impl Text {
+    fn push(&mut self, s: &str) -> Option<Span> {
+        let start = u32::try_from(self.0.len()).ok()?;
+        let len = u32::try_from(s.len()).ok()?;
+        self.0.push_str(s);
+        Some(Span { start, len })
+    }
+
+    /// A list claim: an array of strings (or, for `aud`, one string).
+    fn list(&mut self, value: Field<'_>, single_allowed: bool) -> Result<Box<[Span]>, ()> {
+        match value {
+            Field::Str(s) if single_allowed => Ok(Box::new([self.push(&s).ok_or(())?])),
+            Field::Other(Value::Array(items)) => items
+                .iter()
+                .map(|item| match item {
+                    Value::String(s) => self.push(s).ok_or(()),
+                    _ => Err(()),
+                })
+                .collect(),
+            _ => Err(()),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Str,
+    Date,
+    List { single: bool },
+    Raw,
 }
 
 impl<'de> Visitor<'de> for ClaimsSeed<'_> {
@@ -307,82 +502,119 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ParsedClaims, A::Error> {
         let mut parsed = ParsedClaims::default();
-        let seed = StrictValue {
+        let strict = StrictValue {
             duplicate: self.duplicate,
             budget: self.budget,
         };
+        let seed = FieldSeed { inner: strict };
+        let mut text = Text::default();
+        let mut extra: Vec<(Box<str>, Value)> = Vec::new();
         // Typed claims seen so far, one bit each: a repeat is a duplicate whatever the type
         // of either copy (a slot stays empty after a wrong-typed first copy).
         let mut seen: u16 = 0;
         while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
             self.budget.take()?;
-            let value = map.next_value_seed(seed)?;
-            let c = &mut parsed.claims;
-            let (field, name, bit): (Field<'_>, &'static str, u16) = match &*name {
-                "iss" => (Field::Str(&mut c.iss), "iss", 1 << 0),
-                "sub" => (Field::Str(&mut c.sub), "sub", 1 << 1),
-                "jti" => (Field::Str(&mut c.jti), "jti", 1 << 2),
-                "client_id" => (Field::Str(&mut c.client_id), "client_id", 1 << 3),
-                "token_use" => (Field::Str(&mut c.token_use), "token_use", 1 << 4),
-                "username" => (Field::Str(&mut c.username), "username", 1 << 5),
-                "exp" => (Field::Date(&mut c.exp), "exp", 1 << 6),
-                "nbf" => (Field::Date(&mut c.nbf), "nbf", 1 << 7),
-                "iat" => (Field::Date(&mut c.iat), "iat", 1 << 8),
-                "auth_time" => (Field::Date(&mut c.auth_time), "auth_time", 1 << 9),
-                "aud" => (Field::List(&mut c.aud, true), "aud", 1 << 10),
-                "cognito:groups" => (Field::List(&mut c.groups, false), "cognito:groups", 1 << 11),
-                "scope" => (Field::Raw(&mut c.scope), "scope", 1 << 12),
-                "scp" => (Field::Raw(&mut c.scp), "scp", 1 << 13),
+            let (kind, label, bit): (Kind, &'static str, u16) = match &*name {
+                "iss" => (Kind::Str, "iss", 1 << 0),
+                "sub" => (Kind::Str, "sub", 1 << 1),
+                "jti" => (Kind::Str, "jti", 1 << 2),
+                "client_id" => (Kind::Str, "client_id", 1 << 3),
+                "token_use" => (Kind::Str, "token_use", 1 << 4),
+                "username" => (Kind::Str, "username", 1 << 5),
+                "exp" => (Kind::Date, "exp", 1 << 6),
+                "nbf" => (Kind::Date, "nbf", 1 << 7),
+                "iat" => (Kind::Date, "iat", 1 << 8),
+                "auth_time" => (Kind::Date, "auth_time", 1 << 9),
+                "aud" => (Kind::List { single: true }, "aud", 1 << 10),
+                "cognito:groups" => (Kind::List { single: false }, "cognito:groups", 1 << 11),
+                "scope" => (Kind::Raw, "scope", 1 << 12),
+                "scp" => (Kind::Raw, "scp", 1 << 13),
                 _ => {
-                    if c.extra.insert(name.into_owned(), value).is_some() {
-                        parsed.duplicate = true;
-                    }
+                    let value = map.next_value_seed(strict)?;
+                    extra.push((name.into(), value));
                     continue;
                 }
             };
             let repeated = seen & bit != 0;
             seen |= bit;
-            let wrong_type = &mut parsed.wrong_type;
-            let out_of_range = &mut parsed.out_of_range;
-            let mut note_type = || {
-                wrong_type.get_or_insert(name);
-            };
-            match field {
-                Field::Str(slot) => match value {
-                    Value::String(s) if !repeated => *slot = Some(s),
-                    Value::String(_) => {}
-                    _ => note_type(),
-                },
-                Field::Date(slot) => match numeric_date(&value) {
-                    Date::Ok(v) if !repeated => *slot = Some(v),
-                    Date::Ok(_) => {}
-                    Date::WrongType => note_type(),
-                    Date::OutOfRange => {
-                        out_of_range.get_or_insert(name);
-                    }
-                },
-                Field::List(slot, single) => match string_list(value, single) {
-                    Ok(list) if !repeated => *slot = Some(list),
-                    Ok(_) => {}
-                    Err(()) => note_type(),
-                },
-                Field::Raw(slot) => {
-                    if !repeated {
-                        *slot = Some(value);
+            parsed.duplicate |= repeated;
+            let c = &mut parsed.claims;
+            if let Kind::Raw = kind {
+                let raw = match map.next_value_seed(seed)? {
+                    Field::Str(s) => text.push(&s).map(Raw::Str),
+                    Field::Int(v) => Some(Raw::Json(Value::from(v))),
+                    Field::UInt(v) => Some(Raw::Json(Value::from(v))),
+                    Field::Float(v) => Some(Raw::Json(Value::from(v))),
+                    Field::Other(value) => Some(Raw::Json(value)),
+                };
+                if !repeated {
+                    match label {
+                        "scope" => c.scope = raw,
+                        _ => c.scp = raw,
                     }
                 }
+                continue;
             }
-            parsed.duplicate |= repeated;
+            let value = map.next_value_seed(seed)?;
+            let mut wrong_type = false;
+            match kind {
+                Kind::Str => match value {
+                    Field::Str(s) if !repeated => {
+                        let span = text.push(&s);
+                        let slot = match label {
+                            "iss" => &mut c.iss,
+                            "sub" => &mut c.sub,
+                            "jti" => &mut c.jti,
+                            "client_id" => &mut c.client_id,
+                            "token_use" => &mut c.token_use,
+                            _ => &mut c.username,
+                        };
+                        *slot = span;
+                    }
+                    Field::Str(_) => {}
+                    _ => wrong_type = true,
+                },
+                Kind::Date => {
+                    let slot = match label {
+                        "exp" => &mut c.exp,
+                        "nbf" => &mut c.nbf,
+                        "iat" => &mut c.iat,
+                        _ => &mut c.auth_time,
+                    };
+                    match numeric_date(&value) {
+                        Date::Ok(v) if !repeated => *slot = Some(v),
+                        Date::Ok(_) => {}
+                        Date::WrongType => wrong_type = true,
+                        Date::OutOfRange => {
+                            parsed.out_of_range.get_or_insert(label);
+                        }
+                    }
+                }
+                Kind::List { single } => match text.list(value, single) {
+                    Ok(list) if !repeated => {
+                        if label == "aud" {
+                            c.aud = Some(list);
+                        } else {
+                            c.groups = Some(list);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(()) => wrong_type = true,
+                },
+                Kind::Raw => {}
+            }
+            if wrong_type {
+                parsed.wrong_type.get_or_insert(label);
+            }
         }
+        extra.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        if extra.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+            parsed.duplicate = true;
+        }
+        parsed.claims.text = text.0.into_boxed_str();
+        parsed.claims.extra = extra.into_boxed_slice();
         Ok(parsed)
     }
-}
-
-enum Field<'a> {
-    Str(&'a mut Option<String>),
-    Date(&'a mut Option<i64>),
-    List(&'a mut Option<Vec<String>>, bool),
-    Raw(&'a mut Option<Value>),
 }
 
 #[cfg(test)]
@@ -406,7 +638,13 @@ mod tests {
             Some("cognito:groups")
         );
         assert_eq!(parse(r#"{"aud":[1]}"#).wrong_type, Some("aud"));
-        assert_eq!(parse(r#"{"aud":"a"}"#).claims.audience(), ["a"]);
+        assert_eq!(
+            parse(r#"{"aud":"a"}"#)
+                .claims
+                .audience()
+                .collect::<Vec<_>>(),
+            ["a"]
+        );
     }
 
     #[test]

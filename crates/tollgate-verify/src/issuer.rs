@@ -3,6 +3,7 @@
 use serde_json::Value;
 use tollgate_jwks::{CognitoPool, IssuerForm, JwksCache, JwksSource};
 
+use crate::claims::ClaimRef;
 use crate::{BuildError, Claims, Scopes, VerifyError};
 
 /// Which Cognito token a Cognito issuer accepts (RFC 8725 §3.12: validation rules of the two
@@ -379,8 +380,11 @@ impl Issuer {
             };
             let list = found.get_or_insert_with(Vec::new);
             match value {
-                Value::String(s) => list.extend(s.split(' ').filter(|s| !s.is_empty())),
-                Value::Array(items) if claim.allow_list => {
+                ClaimRef::Str(s) => list.extend(s.split(' ').filter(|s| !s.is_empty())),
+                ClaimRef::Json(Value::String(s)) => {
+                    list.extend(s.split(' ').filter(|s| !s.is_empty()));
+                }
+                ClaimRef::Json(Value::Array(items)) if claim.allow_list => {
                     for item in items {
                         match item {
                             Value::String(s) => list.push(s),
@@ -402,7 +406,10 @@ fn check_audience(claims: &Claims, allowed: &Allowed) -> Result<(), VerifyError>
             if claims.aud.is_none() {
                 return Err(VerifyError::MissingClaim("aud"));
             }
-            if claims.audience().iter().any(|aud| list.contains(aud)) {
+            if claims
+                .audience()
+                .any(|aud| list.iter().any(|allowed| allowed == aud))
+            {
                 Ok(())
             } else {
                 Err(VerifyError::AudienceMismatch)

@@ -60,7 +60,7 @@ mod token_cache;
 mod verified_token;
 mod verifier;
 
-pub use claims::Claims;
+pub use claims::{Claims, StrList};
 pub use custom::{CustomClaims, NoCustomClaims};
 pub use error::{BuildError, CheckFailed, ErrorCode, Malformed, Part, VerifyError};
 pub use issuer::{Issuer, TokenUse};

@@ -80,8 +80,17 @@ impl Scopes {
         self.0.is_empty()
     }
 
+    /// Estimated heap bytes, allocator rounding included. Shared with every clone.
     pub(crate) fn heap_size(&self) -> usize {
-        self.0.iter().map(|s| s.len() + 16).sum()
+        if self.0.is_empty() {
+            return 0;
+        }
+        crate::claims::alloc(16 + self.0.len() * 16)
+            + self
+                .0
+                .iter()
+                .map(|s| crate::claims::alloc(s.len()))
+                .sum::<usize>()
     }
 }
 

@@ -1,10 +1,8 @@
 //! A bounded cache of verified tokens: a repeat of a token skips parsing and the RSA check.
 
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::sync::Arc;
 
 use aws_lc_rs::aead::{AES_128_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use tollgate_jwks::VerifyingKey;
 
 use crate::VerifiedToken;
 
@@ -145,13 +143,25 @@ impl BuildHasher for BuildDigestHasher {
     }
 }
 
+/// A cached result: cheap to clone (the token is one `Arc`), so the cache stores it inline.
 pub(crate) struct Entry<C> {
+    /// The verified token; it holds the key that verified it, for the trust check on hits.
     pub(crate) token: VerifiedToken<C>,
     /// Unix seconds; valid while `now < valid_until`.
     pub(crate) valid_until: i64,
-    pub(crate) key: Arc<VerifyingKey>,
     pub(crate) issuer: usize,
     weight: u32,
+}
+
+impl<C> Clone for Entry<C> {
+    fn clone(&self) -> Self {
+        Self {
+            token: self.token.clone(),
+            valid_until: self.valid_until,
+            issuer: self.issuer,
+            weight: self.weight,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -159,8 +169,8 @@ struct EntryWeight {
     floor: u64,
 }
 
-impl<C> quick_cache::Weighter<Digest, Arc<Entry<C>>> for EntryWeight {
-    fn weight(&self, _key: &Digest, entry: &Arc<Entry<C>>) -> u64 {
+impl<C> quick_cache::Weighter<Digest, Entry<C>> for EntryWeight {
+    fn weight(&self, _key: &Digest, entry: &Entry<C>) -> u64 {
         u64::from(entry.weight).max(self.floor)
     }
 }
@@ -169,7 +179,7 @@ impl<C> quick_cache::Weighter<Digest, Arc<Entry<C>>> for EntryWeight {
 /// every hit checks the entry's own `valid_until` and drops it when passed, and eviction
 /// bounds what expired entries can occupy.
 pub(crate) struct TokenCache<C> {
-    cache: quick_cache::sync::Cache<Digest, Arc<Entry<C>>, EntryWeight, BuildDigestHasher>,
+    cache: quick_cache::sync::Cache<Digest, Entry<C>, EntryWeight, BuildDigestHasher>,
     fingerprinter: Fingerprinter,
 }
 
@@ -202,7 +212,7 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         self.fingerprinter.digest(token)
     }
 
-    pub(crate) fn get(&self, digest: &Digest) -> Option<Arc<Entry<C>>> {
+    pub(crate) fn get(&self, digest: &Digest) -> Option<Entry<C>> {
         self.cache.get(digest)
     }
 
@@ -216,7 +226,6 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         token: VerifiedToken<C>,
         valid_until: i64,
         now: i64,
-        key: Arc<VerifyingKey>,
         issuer: usize,
     ) {
         if valid_until <= now {
@@ -226,13 +235,12 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         let weight = u32::try_from(size).unwrap_or(u32::MAX);
         self.cache.insert(
             digest,
-            Arc::new(Entry {
+            Entry {
                 token,
                 valid_until,
-                key,
                 issuer,
                 weight,
-            }),
+            },
         );
     }
 
@@ -249,4 +257,4 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
 const TYPICAL_ENTRY_WEIGHT: u64 = 512;
 
 /// Estimated bookkeeping of one cache slot (key, `Arc` header, table and queue slots).
-const ENTRY_OVERHEAD: usize = 200;
+const ENTRY_OVERHEAD: usize = 96;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use tollgate_jwks::Algorithm;
+use tollgate_jwks::{Algorithm, VerifyingKey};
 
 use crate::{Claims, NoCustomClaims, Scopes};
 
@@ -18,7 +18,7 @@ struct Inner<C> {
     claims: Claims,
     scopes: Scopes,
     custom: C,
-    kid: Box<str>,
+    key: Arc<VerifyingKey>,
     algorithm: Algorithm,
 }
 
@@ -35,7 +35,7 @@ impl<C> VerifiedToken<C> {
         claims: Claims,
         scopes: Scopes,
         custom: C,
-        kid: Box<str>,
+        key: Arc<VerifyingKey>,
         algorithm: Algorithm,
     ) -> Self {
         Self {
@@ -43,7 +43,7 @@ impl<C> VerifiedToken<C> {
                 claims,
                 scopes,
                 custom,
-                kid,
+                key,
                 algorithm,
             }),
         }
@@ -94,7 +94,12 @@ impl<C> VerifiedToken<C> {
     /// The `kid` of the key that verified the signature.
     #[must_use]
     pub fn kid(&self) -> &str {
-        &self.inner.kid
+        self.inner.key.kid()
+    }
+
+    /// The key that verified the signature.
+    pub(crate) fn key(&self) -> &Arc<VerifyingKey> {
+        &self.inner.key
     }
 
     /// The algorithm that verified the signature.
@@ -104,11 +109,9 @@ impl<C> VerifiedToken<C> {
     }
 
     pub(crate) fn heap_size(&self) -> usize {
-        std::mem::size_of::<Inner<C>>()
-            + 16
+        crate::claims::alloc(16 + std::mem::size_of::<Inner<C>>())
             + self.inner.claims.heap_size()
             + self.inner.scopes.heap_size()
-            + self.inner.kid.len()
     }
 }
 
@@ -117,7 +120,7 @@ impl<C> fmt::Debug for VerifiedToken<C> {
         f.debug_struct("VerifiedToken")
             .field("claims", &self.inner.claims)
             .field("scopes", &self.inner.scopes)
-            .field("kid", &self.inner.kid)
+            .field("kid", &self.kid())
             .field("algorithm", &self.inner.algorithm)
             .finish_non_exhaustive()
     }

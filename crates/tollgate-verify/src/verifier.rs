@@ -312,7 +312,7 @@ impl<C: CustomClaims> VerifierBuilder<C> {
     /// let builder = Verifier::builder()
     ///     .issuer(Issuer::cognito("eu-west-1", "eu-west-1_AbCdEf123").any_client())
     ///     .check(|claims, _custom| {
-    ///         if claims.groups().iter().any(|g| g == "suspended") {
+    ///         if claims.groups().any(|g| g == "suspended") {
     ///             return Err(CheckFailed::new("suspended"));
     ///         }
     ///         Ok(())
@@ -524,8 +524,7 @@ impl<C: CustomClaims> Verifier<C> {
         }
         let claims = parsed.claims;
         let iss = claims
-            .iss
-            .as_deref()
+            .issuer_claim()
             .ok_or(VerifyError::MissingClaim("iss"))?;
         let (issuer, trusted) = inner
             .issuers
@@ -573,7 +572,7 @@ impl<C: CustomClaims> Verifier<C> {
             pending.claims,
             pending.scopes,
             custom,
-            pending.kid.into_boxed_str(),
+            key,
             pending.algorithm,
         );
         if let (Some(cache), Some(digest)) = (&self.inner.cache, pending.digest) {
@@ -582,7 +581,6 @@ impl<C: CustomClaims> Verifier<C> {
                 verified.clone(),
                 pending.valid_until,
                 pending.now,
-                key,
                 pending.issuer,
             );
         }
@@ -597,9 +595,9 @@ impl<C: CustomClaims> Verifier<C> {
             .inner
             .issuers
             .get(entry.issuer)
-            .is_some_and(|t| t.keys.is_trusted(&entry.key));
+            .is_some_and(|t| t.keys.is_trusted(entry.token.key()));
         if now < entry.valid_until && trusted {
-            Some(entry.token.clone())
+            Some(entry.token)
         } else {
             // Expired or its key was revoked: the full path decides (and reports why).
             cache.remove(digest);

@@ -258,7 +258,7 @@ async fn cognito_access_and_id_tokens_are_kept_apart() {
     )
     .await;
     let verified = ids.verify(&id).await.unwrap();
-    assert_eq!(verified.claims().groups(), ["admins"]);
+    assert_eq!(verified.claims().groups().collect::<Vec<_>>(), ["admins"]);
     assert_eq!(verified.claims().token_use(), Some("id"));
 }
 
@@ -527,7 +527,7 @@ async fn custom_claims_are_typed_and_custom_checks_refuse_with_their_reason() {
             if custom.tenant == "suspended" {
                 return Err(CheckFailed::new("tenant_suspended"));
             }
-            if claims.groups().iter().any(|g| g == "blocked") {
+            if claims.groups().any(|g| g == "blocked") {
                 return Err(CheckFailed::new("group_blocked"));
             }
             Ok(())
