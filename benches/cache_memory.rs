@@ -77,10 +77,19 @@ fn child(role: &str) {
             Some(TokenCacheConfig::default().max_entries(10_000)),
         ),
         "off" => ("cache off (control)", None),
+        "cc" => (
+            "client-credentials tokens, max_bytes 256 MiB",
+            Some(TokenCacheConfig::default().max_bytes(256 << 20)),
+        ),
         other => panic!("unknown role {other}"),
     };
     let key = common::key();
-    let tokens = common::distinct_tokens(&key, count);
+    let shape = if role == "cc" {
+        common::Shape::ClientCredentials
+    } else {
+        common::Shape::User
+    };
+    let tokens = common::distinct_tokens_shaped(&key, count, shape);
     let verifier = verifier(cache);
     verifier.try_verify(&common::token(&key)).unwrap().unwrap();
     let before = rss();
@@ -138,6 +147,12 @@ fn main() {
     );
     // Sign (or find) the tokens once, before the children read them.
     drop(common::distinct_tokens(&key, count));
+    let cc = common::distinct_tokens_shaped(&key, count, common::Shape::ClientCredentials);
+    println!(
+        "client-credentials token (last row): {} bytes",
+        cc.first().map_or(0, String::len)
+    );
+    drop(cc);
     println!();
     println!(
         "| cache | tokens verified | entries after | VmRSS growth MiB | VmRSS bytes / entry | \
@@ -146,7 +161,7 @@ fn main() {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let exe = std::env::current_exe().unwrap();
-    for role in ["default", "large", "bounded", "off"] {
+    for role in ["default", "large", "bounded", "off", "cc"] {
         let status = Command::new(&exe).env(ROLE, role).status().unwrap();
         assert!(status.success(), "{role} failed");
     }

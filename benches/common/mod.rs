@@ -86,12 +86,42 @@ pub(crate) fn target_dir() -> std::path::PathBuf {
 /// kept in `target/tollgate-bench-tokens/`; later runs read them back (any cached file with
 /// at least `count` tokens serves). Their `exp` is ten years after signing.
 pub(crate) fn distinct_tokens(key: &SigningKey, count: usize) -> Vec<String> {
+    distinct_tokens_shaped(key, count, Shape::User)
+}
+
+/// The claims shape of bench tokens.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// [`builder`]: a 1.2 KB Cognito access token with user claims (groups, username, ...).
+    User,
+    /// A Cognito client-credentials access token as the test issuer mints it (`sub`,
+    /// `token_use`, two custom scopes, `auth_time`, `iss`, `exp`, `iat`, `version`, `jti`,
+    /// `client_id`): what machine clients send.
+    ClientCredentials,
+}
+
+/// A client-credentials shaped token (see [`Shape::ClientCredentials`]).
+pub(crate) fn client_credentials_builder(now: u64, jti: &str) -> TokenBuilder {
+    TokenBuilder::access_token(ISSUER, CLIENT_ID, &["orders/read", "orders/write"], now)
+        .claim("jti", jti)
+        .expires_at(now + 10 * 365 * 24 * 3600)
+}
+
+/// Like [`distinct_tokens`], for either [`Shape`].
+pub(crate) fn distinct_tokens_shaped(key: &SigningKey, count: usize, shape: Shape) -> Vec<String> {
     let dir = target_dir().join("tollgate-bench-tokens");
-    let stem: String = key
-        .kid()
+    let prefix = match shape {
+        Shape::User => "",
+        Shape::ClientCredentials => "cc",
+    };
+    let stem: String = prefix
         .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(16)
+        .chain(
+            key.kid()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(16),
+        )
         .collect();
     if let Some(tokens) = read_cached_tokens(&dir, &stem, count) {
         return tokens;
@@ -108,9 +138,13 @@ pub(crate) fn distinct_tokens(key: &SigningKey, count: usize) -> Vec<String> {
                 scope.spawn(move || {
                     range
                         .map(|i| {
-                            builder(now, &format!("{i:08x}-feed-4bad-8bad-000000000000"))
-                                .sign(key)
-                                .unwrap()
+                            let jti = format!("{i:08x}-feed-4bad-8bad-000000000000");
+                            match shape {
+                                Shape::User => builder(now, &jti),
+                                Shape::ClientCredentials => client_credentials_builder(now, &jti),
+                            }
+                            .sign(key)
+                            .unwrap()
                         })
                         .collect::<Vec<_>>()
                 })

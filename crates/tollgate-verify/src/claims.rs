@@ -19,17 +19,44 @@ pub(crate) struct Span {
     len: u32,
 }
 
-/// A claim kept as read: a string in the text buffer, or any other JSON value.
+/// A claim kept as read: a string in the text buffer, a number, or any other JSON value.
 #[derive(Clone, Debug, PartialEq)]
 enum Raw {
     Str(Span),
-    Json(Value),
+    Num(serde_json::Number),
+    Json(Box<Value>),
+}
+
+impl Raw {
+    fn from_field(field: Field<'_>, text: &mut Text) -> Option<Self> {
+        Some(match field {
+            Field::Str(s) => Self::Str(text.push(&s)?),
+            Field::Int(v) => Self::Num(v.into()),
+            Field::UInt(v) => Self::Num(v.into()),
+            Field::Float(v) => match serde_json::Number::from_f64(v) {
+                Some(n) => Self::Num(n),
+                None => Self::Json(Box::new(Value::Null)),
+            },
+            Field::Other(value) => Self::Json(Box::new(value)),
+        })
+    }
 }
 
 /// A view of a claim that is not one of the typed ones.
 pub(crate) enum ClaimRef<'a> {
     Str(&'a str),
+    Num(&'a serde_json::Number),
     Json(&'a Value),
+}
+
+impl ClaimRef<'_> {
+    fn to_value(&self) -> Value {
+        match self {
+            Self::Str(s) => Value::String((*s).to_owned()),
+            Self::Num(n) => Value::Number((*n).clone()),
+            Self::Json(v) => (*v).clone(),
+        }
+    }
 }
 
 /// The claims of a verified token: the registered and Cognito claims typed, everything else
@@ -56,8 +83,8 @@ pub struct Claims {
     groups: Option<Box<[Span]>>,
     scope: Option<Raw>,
     scp: Option<Raw>,
-    /// Other claims, sorted by name.
-    extra: Box<[(Box<str>, Value)]>,
+    /// Other claims, sorted by name (names in the text buffer).
+    extra: Box<[(Span, Raw)]>,
 }
 
 impl Claims {
@@ -184,24 +211,34 @@ impl Claims {
             "auth_time" => number(self.auth_time),
             "aud" => list(&self.aud),
             "cognito:groups" => list(&self.groups),
-            other => self.raw(other).map(|raw| match raw {
-                ClaimRef::Str(s) => Value::String(s.to_owned()),
-                ClaimRef::Json(value) => value.clone(),
-            }),
+            other => self.raw(other).map(|raw| raw.to_value()),
         }
     }
 
     /// A raw claim that is not one of the typed ones (borrowed).
     pub(crate) fn raw(&self, name: &str) -> Option<ClaimRef<'_>> {
         let raw = match name {
-            "scope" => &self.scope,
-            "scp" => &self.scp,
-            other => return self.extra_claim(other).map(ClaimRef::Json),
+            "scope" => self.scope.as_ref(),
+            "scp" => self.scp.as_ref(),
+            other => self.extra_raw(other),
         };
-        raw.as_ref().map(|raw| match raw {
+        raw.map(|raw| self.view(raw))
+    }
+
+    fn view<'a>(&'a self, raw: &'a Raw) -> ClaimRef<'a> {
+        match raw {
             Raw::Str(span) => ClaimRef::Str(self.str(*span)),
+            Raw::Num(number) => ClaimRef::Num(number),
             Raw::Json(value) => ClaimRef::Json(value),
-        })
+        }
+    }
+
+    fn extra_raw(&self, name: &str) -> Option<&Raw> {
+        self.extra
+            .binary_search_by(|(key, _)| self.str(*key).cmp(name))
+            .ok()
+            .and_then(|index| self.extra.get(index))
+            .map(|(_, raw)| raw)
     }
 
     /// A claim as a string, for policy checks on configurable names.
@@ -217,24 +254,22 @@ impl Claims {
                 None => Ok(None),
                 Some(ClaimRef::Str(s)) => Ok(Some(s)),
                 Some(ClaimRef::Json(Value::String(s))) => Ok(Some(s.as_str())),
-                Some(ClaimRef::Json(_)) => Err(()),
+                Some(ClaimRef::Json(_) | ClaimRef::Num(_)) => Err(()),
             },
         }
     }
 
-    /// A claim other than the typed ones (custom claims, `version`, `origin_jti`, ...).
+    /// A claim other than the typed ones (custom claims, `version`, `origin_jti`, ...), as
+    /// JSON. For typed access, read them into your own type with
+    /// [`VerifierBuilder::custom_claims`](crate::VerifierBuilder::custom_claims).
     #[must_use]
-    pub fn extra_claim(&self, name: &str) -> Option<&Value> {
-        self.extra
-            .binary_search_by(|(key, _)| (**key).cmp(name))
-            .ok()
-            .and_then(|index| self.extra.get(index))
-            .map(|(_, value)| value)
+    pub fn extra_claim(&self, name: &str) -> Option<Value> {
+        self.extra_raw(name).map(|raw| self.view(raw).to_value())
     }
 
-    /// The claims other than the typed ones, sorted by name.
-    pub fn extra_claims(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
-        self.extra.iter().map(|(name, value)| (&**name, value))
+    /// The names of the claims other than the typed ones, sorted.
+    pub fn extra_claim_names(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.extra.iter().map(|(name, _)| self.str(*name))
     }
 
     /// Estimated heap bytes, allocator rounding included (for the token cache's byte bound).
@@ -255,23 +290,16 @@ impl Claims {
         alloc(self.text.len())
             + spans(&self.aud)
             + spans(&self.groups)
-            + [&self.scope, &self.scp]
+            + [self.scope.as_ref(), self.scp.as_ref()]
                 .into_iter()
+                .flatten()
+                .chain(self.extra.iter().map(|(_, raw)| raw))
                 .map(|raw| match raw {
-                    Some(Raw::Json(json)) => value(json),
+                    Raw::Json(json) => alloc(32) + value(json),
                     _ => 0,
                 })
                 .sum::<usize>()
-            + if self.extra.is_empty() {
-                0
-            } else {
-                alloc(self.extra.len() * 48)
-            }
-            + self
-                .extra
-                .iter()
-                .map(|(k, v)| alloc(k.len()) + value(v))
-                .sum::<usize>()
+            + alloc(self.extra.len() * std::mem::size_of::<(Span, Raw)>())
     }
 }
 
@@ -462,6 +490,13 @@ impl<'de> Visitor<'de> for FieldSeed<'_> {
 struct Text(String);
 
 impl Text {
+    fn get(&self, span: Span) -> &str {
+        let start = span.start as usize;
+        self.0
+            .get(start..start + span.len as usize)
+            .unwrap_or_default()
+    }
+
     fn push(&mut self, s: &str) -> Option<Span> {
         let start = u32::try_from(self.0.len()).ok()?;
         let len = u32::try_from(s.len()).ok()?;
@@ -508,7 +543,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
         };
         let seed = FieldSeed { inner: strict };
         let mut text = Text::default();
-        let mut extra: Vec<(Box<str>, Value)> = Vec::new();
+        let mut extra: Vec<(Span, Raw)> = Vec::new();
         // Typed claims seen so far, one bit each: a repeat is a duplicate whatever the type
         // of either copy (a slot stays empty after a wrong-typed first copy).
         let mut seen: u16 = 0;
@@ -530,8 +565,12 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                 "scope" => (Kind::Raw, "scope", 1 << 12),
                 "scp" => (Kind::Raw, "scp", 1 << 13),
                 _ => {
-                    let value = map.next_value_seed(strict)?;
-                    extra.push((name.into(), value));
+                    let value = map.next_value_seed(seed)?;
+                    if let (Some(name), Some(raw)) =
+                        (text.push(&name), Raw::from_field(value, &mut text))
+                    {
+                        extra.push((name, raw));
+                    }
                     continue;
                 }
             };
@@ -540,13 +579,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
             parsed.duplicate |= repeated;
             let c = &mut parsed.claims;
             if let Kind::Raw = kind {
-                let raw = match map.next_value_seed(seed)? {
-                    Field::Str(s) => text.push(&s).map(Raw::Str),
-                    Field::Int(v) => Some(Raw::Json(Value::from(v))),
-                    Field::UInt(v) => Some(Raw::Json(Value::from(v))),
-                    Field::Float(v) => Some(Raw::Json(Value::from(v))),
-                    Field::Other(value) => Some(Raw::Json(value)),
-                };
+                let raw = Raw::from_field(map.next_value_seed(seed)?, &mut text);
                 if !repeated {
                     match label {
                         "scope" => c.scope = raw,
@@ -607,8 +640,12 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                 parsed.wrong_type.get_or_insert(label);
             }
         }
-        extra.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
-        if extra.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+        let name = |span: &Span| text.get(*span);
+        extra.sort_unstable_by(|(a, _), (b, _)| name(a).cmp(name(b)));
+        if extra
+            .windows(2)
+            .any(|pair| matches!(pair, [(a, _), (b, _)] if name(a) == name(b)))
+        {
             parsed.duplicate = true;
         }
         parsed.claims.text = text.0.into_boxed_str();

@@ -20,7 +20,25 @@ use std::sync::Arc;
 /// assert_eq!(scopes.len(), 3);
 /// ```
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
-pub struct Scopes(Arc<[Box<str>]>);
+pub struct Scopes(Option<Arc<ScopeSet>>);
+
+/// The sorted, distinct scopes back to back in one string, and where each one ends.
+#[derive(PartialEq, Eq, Hash)]
+struct ScopeSet {
+    text: Box<str>,
+    ends: Box<[u32]>,
+}
+
+impl ScopeSet {
+    fn get(&self, index: usize) -> &str {
+        let end = self.ends.get(index).map_or(0, |e| *e as usize);
+        let start = match index.checked_sub(1) {
+            Some(previous) => self.ends.get(previous).map_or(0, |e| *e as usize),
+            None => 0,
+        };
+        self.text.get(start..end).unwrap_or_default()
+    }
+}
 
 impl Scopes {
     /// Parses a space-delimited scope string. Only the space character separates scopes;
@@ -40,7 +58,19 @@ impl Scopes {
     /// Whether `scope` is granted (exact, case-sensitive match).
     #[must_use]
     pub fn contains(&self, scope: &str) -> bool {
-        self.0.binary_search_by(|s| (**s).cmp(scope)).is_ok()
+        let Some(set) = &self.0 else {
+            return false;
+        };
+        let (mut low, mut high) = (0, set.ends.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match set.get(middle).cmp(scope) {
+                std::cmp::Ordering::Equal => return true,
+                std::cmp::Ordering::Less => low = middle + 1,
+                std::cmp::Ordering::Greater => high = middle,
+            }
+        }
+        false
     }
 
     /// Whether every one of `scopes` is granted (true for an empty list).
@@ -65,41 +95,54 @@ impl Scopes {
 
     /// The granted scopes, sorted.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> {
-        self.0.iter().map(|s| &**s)
+        let set = self.0.as_deref();
+        (0..set.map_or(0, |set| set.ends.len())).map(move |i| set.map_or("", |set| set.get(i)))
     }
 
     /// Number of distinct granted scopes.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.0.as_ref().map_or(0, |set| set.ends.len())
     }
 
     /// Whether no scope is granted.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_none()
     }
 
     /// Estimated heap bytes, allocator rounding included. Shared with every clone.
     pub(crate) fn heap_size(&self) -> usize {
-        if self.0.is_empty() {
-            return 0;
-        }
-        crate::claims::alloc(16 + self.0.len() * 16)
-            + self
-                .0
-                .iter()
-                .map(|s| crate::claims::alloc(s.len()))
-                .sum::<usize>()
+        self.0.as_ref().map_or(0, |set| {
+            crate::claims::alloc(16 + std::mem::size_of::<ScopeSet>())
+                + crate::claims::alloc(set.text.len())
+                + crate::claims::alloc(set.ends.len() * 4)
+        })
     }
 }
 
 impl<S: AsRef<str>> FromIterator<S> for Scopes {
     fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
-        let mut scopes: Vec<Box<str>> = iter.into_iter().map(|s| s.as_ref().into()).collect();
-        scopes.sort_unstable();
-        scopes.dedup();
-        Self(scopes.into())
+        let mut scopes: Vec<S> = iter.into_iter().collect();
+        scopes.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
+        scopes.dedup_by(|a, b| a.as_ref() == b.as_ref());
+        if scopes.is_empty() {
+            return Self(None);
+        }
+        let mut text = String::with_capacity(scopes.iter().map(|s| s.as_ref().len()).sum());
+        let mut ends = Vec::with_capacity(scopes.len());
+        for scope in &scopes {
+            text.push_str(scope.as_ref());
+            // A scope list longer than 4 GiB cannot come from a bounded token: stop there.
+            let Ok(end) = u32::try_from(text.len()) else {
+                break;
+            };
+            ends.push(end);
+        }
+        Self(Some(Arc::new(ScopeSet {
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+        })))
     }
 }
 
