@@ -370,6 +370,7 @@ impl ParsedClaims {
         let mut parsed = ClaimsSeed {
             duplicate: &duplicate,
             budget: &budget,
+            capacity: bytes.len(),
         }
         .deserialize(&mut de)?;
         de.end()?;
@@ -381,6 +382,8 @@ impl ParsedClaims {
 struct ClaimsSeed<'f> {
     duplicate: &'f Cell<bool>,
     budget: &'f MemberBudget,
+    /// The payload length: every string claim fits in it, so the text buffer never grows.
+    capacity: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_> {
@@ -542,7 +545,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
             budget: self.budget,
         };
         let seed = FieldSeed { inner: strict };
-        let mut text = Text::default();
+        let mut text = Text(String::with_capacity(self.capacity));
         let mut extra: Vec<(Span, Raw)> = Vec::new();
         // Typed claims seen so far, one bit each: a repeat is a duplicate whatever the type
         // of either copy (a slot stays empty after a wrong-typed first copy).
