@@ -9,7 +9,8 @@
 //! | `DELETE /orders/{id}` | scopes `orders/write` and `orders/admin` |
 
 use axum::extract::Path;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -43,15 +44,26 @@ async fn health() -> &'static str {
     "ok"
 }
 
+#[derive(serde::Serialize)]
+struct WhoAmI<'a> {
+    sub: Option<&'a str>,
+    client_id: Option<&'a str>,
+    scopes: Vec<&'a str>,
+}
+
 async fn whoami(
     Authenticated(token): Authenticated,
     GrantedScopes(scopes): GrantedScopes,
-) -> Json<Value> {
-    Json(json!({
-        "sub": token.subject(),
-        "client_id": token.client_id(),
-        "scopes": scopes.iter().collect::<Vec<_>>(),
-    }))
+) -> Response {
+    let who = WhoAmI {
+        sub: token.subject(),
+        client_id: token.client_id(),
+        scopes: scopes.iter().collect(),
+    };
+    match serde_json::to_vec(&who) {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 async fn list_orders(Authenticated(token): Authenticated) -> Json<Value> {

@@ -50,9 +50,8 @@ pub(crate) fn extract<'h>(
     if values.next().is_some() {
         return Err(InvalidRequest::RepeatedHeader);
     }
-    let value = value
-        .to_str()
-        .map_err(|_| InvalidRequest::NotAscii)?
+    let value = visible_ascii(value.as_bytes())
+        .ok_or(InvalidRequest::NotAscii)?
         .trim_matches(|c| c == ' ' || c == '\t');
     let token = match source {
         Source::Header(_) => value,
@@ -71,6 +70,21 @@ pub(crate) fn extract<'h>(
         return Err(InvalidRequest::MultipleMethods);
     }
     Ok(Some(token))
+}
+
+/// The value as text if every byte is visible ASCII, space or tab (what
+/// `HeaderValue::to_str` accepts), checked branch-free so it vectorizes: a 1.2 KB header is
+/// one fast pass instead of a byte-by-byte loop on every request.
+fn visible_ascii(bytes: &[u8]) -> Option<&str> {
+    let mut ok = true;
+    for &b in bytes {
+        ok &= (b.wrapping_sub(0x20) < 0x5f) | (b == b'\t');
+    }
+    if ok {
+        std::str::from_utf8(bytes).ok()
+    } else {
+        None
+    }
 }
 
 /// Splits `Bearer <token>`; the scheme is case-insensitive, one or more spaces follow it.
@@ -137,6 +151,23 @@ mod tests {
         }
         let uri: Uri = uri.parse().unwrap();
         extract(&headers, &uri, &Source::Authorization).map(|t| t.map(str::to_owned))
+    }
+
+    #[test]
+    fn visible_ascii_matches_header_value_to_str() {
+        for b in 0..=u8::MAX {
+            let bytes = [b'a', b, b'z'];
+            let reference = HeaderValue::from_bytes(&bytes)
+                .ok()
+                .and_then(|v| v.to_str().ok().map(str::to_owned));
+            if HeaderValue::from_bytes(&bytes).is_ok() {
+                assert_eq!(
+                    visible_ascii(&bytes).map(str::to_owned),
+                    reference,
+                    "{b:#x}"
+                );
+            }
+        }
     }
 
     #[test]
