@@ -60,7 +60,7 @@ impl ClaimRef<'_> {
 }
 
 /// The claims of a verified token: the registered and Cognito claims typed, everything else
-/// available through [`Claims::extra_claims`].
+/// available through [`Claims::extra_claim`].
 ///
 /// Every typed claim was checked for its JSON type: a token whose `exp` is a string, whose
 /// `client_id` is an array or whose `cognito:groups` is not an array of strings was rejected
