@@ -59,3 +59,8 @@ pub use tollgate_tower::*;
 pub use tollgate_verify::{
     Algorithm, Claims, Issuer, ManualClock, Scopes, TokenUse, VerifiedToken, Verifier, VerifyError,
 };
+
+/// The README's code blocks, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
