@@ -149,7 +149,8 @@ pub(crate) struct Entry<C> {
     pub(crate) token: VerifiedToken<C>,
     /// Unix seconds; valid while `now < valid_until`.
     pub(crate) valid_until: i64,
-    pub(crate) issuer: usize,
+    /// Index of the issuer in the verifier (fewer than 2^32 issuers by construction).
+    pub(crate) issuer: u32,
     weight: u32,
 }
 
@@ -228,6 +229,9 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         now: i64,
         issuer: usize,
     ) {
+        let Ok(issuer) = u32::try_from(issuer) else {
+            return;
+        };
         if valid_until <= now {
             return;
         }

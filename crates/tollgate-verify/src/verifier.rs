@@ -594,7 +594,7 @@ impl<C: CustomClaims> Verifier<C> {
         let trusted = self
             .inner
             .issuers
-            .get(entry.issuer)
+            .get(entry.issuer as usize)
             .is_some_and(|t| t.keys.is_trusted(entry.token.key()));
         if now < entry.valid_until && trusted {
             Some(entry.token)
