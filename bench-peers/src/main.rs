@@ -251,30 +251,13 @@ fn main() {
         "command: {} cargo run --release (in bench-peers/)",
         config.describe()
     );
-    println!("{}", load::machine_report());
-
-    let key = common::key();
-    let token = common::token(&key);
-    println!("token: {} bytes (Cognito-shaped, RS256)", token.len());
-    let distinct = common::distinct_tokens(&key, config.pool.max(config.unique));
-    let pool: Vec<Vec<u8>> = distinct[..config.pool]
-        .iter()
-        .map(|t| load::get("/whoami", Some(t)))
-        .collect();
-    let unique: Vec<Vec<u8>> = distinct[..config.unique]
-        .iter()
-        .map(|t| load::get("/whoami", Some(t)))
-        .collect();
-    drop(distinct);
-    // Pinned only now: signing above used every core.
-    if config.pin {
-        assert!(load::pin_self(1), "taskset could not pin the client");
-        println!("pinning: servers on CPU 0 (taskset -c 0), load generator on CPU 1");
-    } else {
-        println!("pinning: off (LOAD_PIN=0, fewer than 2 CPUs, or no taskset)");
-    }
-    let health = load::get("/health", Some(&token));
-    let repeated = Workload::cycle(vec![load::get("/whoami", Some(&token))]);
+    let load::Requests {
+        health,
+        repeated,
+        pool,
+        unique,
+    } = load::prepare(&config, "servers");
+    let repeated = Workload::cycle(vec![repeated]);
     let pool = Workload::cycle(pool);
     let unique = Workload::once(unique);
 

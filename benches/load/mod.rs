@@ -334,6 +334,48 @@ impl Drop for Server {
 // ---------------------------------------------------------------------------------------------
 // The client
 
+/// The pre-rendered requests of the HTTP benches, on the shared bench token and key.
+pub(crate) struct Requests {
+    /// `GET /health`, carrying the same `Authorization` header as the others.
+    pub(crate) health: Vec<u8>,
+    /// `GET /whoami` with one repeated token.
+    pub(crate) repeated: Vec<u8>,
+    /// `GET /whoami` with `config.pool` distinct tokens, to be cycled.
+    pub(crate) pool: Vec<Vec<u8>>,
+    /// `GET /whoami` with `config.unique` distinct tokens, each to be sent once.
+    pub(crate) unique: Vec<Vec<u8>>,
+}
+
+/// Prints what is measured, renders every request (signing distinct tokens on every core the
+/// first time), then pins this process, the load generator, to CPU 1 (`servers` names what
+/// runs on CPU 0 in the message).
+pub(crate) fn prepare(config: &Config, servers: &str) -> Requests {
+    println!("{}", machine_report());
+    let key = crate::common::key();
+    let token = crate::common::token(&key);
+    println!("token: {} bytes (Cognito-shaped, RS256)", token.len());
+    let distinct = crate::common::distinct_tokens(&key, config.pool.max(config.unique));
+    let render = |tokens: &[String]| -> Vec<Vec<u8>> {
+        tokens.iter().map(|t| get("/whoami", Some(t))).collect()
+    };
+    let pool = render(&distinct[..config.pool]);
+    let unique = render(&distinct[..config.unique]);
+    drop(distinct);
+    // Pinned only now: signing above used every core.
+    if config.pin {
+        assert!(pin_self(1), "taskset could not pin the client");
+        println!("pinning: {servers} on CPU 0 (taskset -c 0), load generator on CPU 1");
+    } else {
+        println!("pinning: off (LOAD_PIN=0, fewer than 2 CPUs, or no taskset)");
+    }
+    Requests {
+        health: get("/health", Some(&token)),
+        repeated: get("/whoami", Some(&token)),
+        pool,
+        unique,
+    }
+}
+
 /// `GET path` with an optional bearer token, as bytes on the wire.
 pub(crate) fn get(path: &str, token: Option<&str>) -> Vec<u8> {
     let mut request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
