@@ -328,16 +328,6 @@ fn time_batch(case: &Case, n: u32) -> f64 {
     start.elapsed().as_nanos() as f64 / f64::from(n)
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        f64::midpoint(values[mid - 1], values[mid])
-    }
-}
-
 fn interleaved(fixture: &Fixture, rounds: usize) {
     let cases = &fixture.cases;
     // Batches of about 20 ms each.
@@ -374,8 +364,8 @@ fn interleaved(fixture: &Fixture, rounds: usize) {
     let mut medians = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         let best = ns[i].iter().copied().fold(f64::INFINITY, f64::min);
-        let m = median(&mut ns[i]);
-        let r = median(&mut ratios[i]);
+        let m = common::median(&mut ns[i]);
+        let r = common::median(&mut ratios[i]);
         medians.push(r);
         println!(
             "| {} | {m:.0} | {best:.0} | {r:.3} | {:.1} |",

@@ -187,3 +187,17 @@ fn read_cached_tokens(dir: &std::path::Path, stem: &str, count: usize) -> Option
     let tokens: Vec<String> = text.lines().take(count).map(str::to_owned).collect();
     (tokens.len() == count).then_some(tokens)
 }
+
+/// The median of `values` (sorted in place); NaN when empty.
+pub(crate) fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        f64::midpoint(values[mid - 1], values[mid])
+    }
+}

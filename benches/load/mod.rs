@@ -675,18 +675,7 @@ pub(crate) struct Results {
     rounds: usize,
 }
 
-pub(crate) fn median(values: &mut [f64]) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        f64::midpoint(values[mid - 1], values[mid])
-    }
-}
+pub(crate) use crate::common::median;
 
 impl Results {
     pub(crate) fn new(rounds: usize) -> Self {
