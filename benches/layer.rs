@@ -10,7 +10,7 @@
 //! finds the `VerifiedToken` (500 otherwise), and every iteration asserts the status.
 //!
 //! - `raw_rsa`: aws-lc-rs `ParsedPublicKey::verify_sig` (the floor), in this run;
-//! - `verify_fresh` / `verify_cached`: `Verifier::try_verify` with the token cache off / a hit;
+//! - `verify_fresh` / `verify_cached`: `Verifier::attempt` with the token cache off / a hit;
 //! - `verify_all_but_rsa`: the same token with a signature of the wrong length (refused by the
 //!   length check right before the RSA check): parsing and claims, the fresh path's overhead;
 //! - `no_layer`: building the request and calling the inner service (what the layer adds to);
@@ -160,19 +160,19 @@ fn fixture() -> Fixture {
     {
         let (verifier, t) = (fresh.clone(), token.clone());
         cases.push(case("verify_fresh", StatusCode::OK, move || {
-            black_box(verifier.try_verify(black_box(&t)).unwrap().unwrap());
+            black_box(common::verified(verifier.attempt(black_box(&t))));
             StatusCode::OK
         }));
         let (verifier, t) = (cached.clone(), token.clone());
         cases.push(case("verify_cached", StatusCode::OK, move || {
-            black_box(verifier.try_verify(black_box(&t)).unwrap().unwrap());
+            black_box(common::verified(verifier.attempt(black_box(&t))));
             StatusCode::OK
         }));
         // Everything but the RSA check: a signature of the wrong length is refused by the
         // length check that comes right before it.
         let (verifier, t) = (fresh.clone(), with_signature(&token, false));
         cases.push(case("verify_all_but_rsa", StatusCode::OK, move || {
-            assert!(verifier.try_verify(black_box(&t)).unwrap().is_err());
+            common::refused(verifier.attempt(black_box(&t)));
             StatusCode::OK
         }));
     }

@@ -1,11 +1,11 @@
 //! Shared fixtures of the benches: one Cognito-shaped access token and its key.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tollgate::jwks::JwksSource;
-use tollgate::{Issuer, Verifier};
+use tollgate::{Attempt, Issuer, VerifiedToken, Verifier, VerifyError};
 use tollgate_testkit::{SigningKey, TokenBuilder, jwks_json};
 
 pub(crate) const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123";
@@ -16,6 +16,22 @@ pub(crate) fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs()
+}
+
+/// The token of an attempt that must verify without any I/O (its key is in the cached set).
+pub(crate) fn verified(attempt: Attempt) -> VerifiedToken {
+    match attempt {
+        Attempt::Verified(token) => token,
+        other => panic!("expected a token verified without I/O, got {other:?}"),
+    }
+}
+
+/// The error of an attempt that must be refused without any I/O.
+pub(crate) fn refused(attempt: Attempt) -> VerifyError {
+    match attempt {
+        Attempt::Refused(error) => error,
+        other => panic!("expected a refusal without I/O, got {other:?}"),
+    }
 }
 
 pub(crate) fn key() -> SigningKey {

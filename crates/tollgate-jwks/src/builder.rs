@@ -141,9 +141,7 @@ impl JwksCacheBuilder {
     pub fn build(self) -> Result<JwksCache, BuildError> {
         self.policy.validate()?;
         if self.options.algorithms.is_empty() {
-            return Err(BuildError::InvalidPolicy(
-                "at least one algorithm is required",
-            ));
+            return Err(BuildError::NoAlgorithm);
         }
         if let Some(set) = self.source.static_set(&self.options) {
             let keys = set.map_err(BuildError::StaticSet)?;

@@ -56,42 +56,34 @@ impl Default for CachePolicy {
 impl CachePolicy {
     pub(crate) fn validate(&self) -> Result<(), BuildError> {
         let durations = [
-            self.default_ttl,
-            self.max_ttl,
-            self.cooldown,
-            self.max_stale,
-            self.retry_max,
-            self.fetch_timeout,
-            self.connect_timeout,
+            ("default_ttl", self.default_ttl),
+            ("ttl_bounds max", self.max_ttl),
+            ("cooldown", self.cooldown),
+            ("max_stale", self.max_stale),
+            ("retry_backoff max", self.retry_max),
+            ("fetch_timeout", self.fetch_timeout),
+            ("connect_timeout", self.connect_timeout),
         ];
-        if durations.iter().any(|d| *d > MAX_POLICY_DURATION) {
-            return Err(BuildError::InvalidPolicy(
-                "durations must not exceed 366 days (ttl, cooldown, max_stale, retry, timeouts)",
-            ));
+        if let Some((setting, _)) = durations.iter().find(|(_, d)| *d > MAX_POLICY_DURATION) {
+            return Err(BuildError::DurationTooLong { setting });
         }
         if self.min_ttl < Duration::from_secs(1) {
-            return Err(BuildError::InvalidPolicy("min_ttl must be at least 1 s"));
+            return Err(BuildError::MinTtlTooShort);
         }
         if self.cooldown < Duration::from_secs(1) {
-            return Err(BuildError::InvalidPolicy(
-                "cooldown must be at least 1 s (it is what stops refetch floods)",
-            ));
+            return Err(BuildError::CooldownTooShort);
         }
         if self.min_ttl > self.max_ttl {
-            return Err(BuildError::InvalidPolicy("min_ttl exceeds max_ttl"));
+            return Err(BuildError::MinTtlAboveMaxTtl);
         }
         if self.retry_initial.is_zero() || self.retry_initial > self.retry_max {
-            return Err(BuildError::InvalidPolicy(
-                "retry backoff must be positive and initial <= max",
-            ));
+            return Err(BuildError::InvalidRetryBackoff);
         }
         if self.fetch_timeout.is_zero() || self.connect_timeout.is_zero() {
-            return Err(BuildError::InvalidPolicy("timeouts must be positive"));
+            return Err(BuildError::ZeroTimeout);
         }
         if self.max_body < 256 {
-            return Err(BuildError::InvalidPolicy(
-                "max_body must be at least 256 bytes",
-            ));
+            return Err(BuildError::MaxBodyTooSmall);
         }
         Ok(())
     }
@@ -137,32 +129,85 @@ mod tests {
         let ok = CachePolicy::default();
         assert!(ok.validate().is_ok());
         let huge = Duration::MAX;
-        let cases: [fn(&mut CachePolicy, Duration); 6] = [
-            |p, d| p.cooldown = d,
-            |p, d| p.max_stale = d,
-            |p, d| p.max_ttl = d,
-            |p, d| p.retry_max = d,
-            |p, d| p.default_ttl = d,
-            |p, d| p.fetch_timeout = d,
+        let cases: [(fn(&mut CachePolicy, Duration), &str); 7] = [
+            (|p, d| p.cooldown = d, "cooldown"),
+            (|p, d| p.max_stale = d, "max_stale"),
+            (|p, d| p.max_ttl = d, "ttl_bounds max"),
+            (|p, d| p.retry_max = d, "retry_backoff max"),
+            (|p, d| p.default_ttl = d, "default_ttl"),
+            (|p, d| p.fetch_timeout = d, "fetch_timeout"),
+            (|p, d| p.connect_timeout = d, "connect_timeout"),
         ];
-        for set in cases {
+        for (set, name) in cases {
             let mut policy = CachePolicy::default();
             set(&mut policy, huge);
-            assert!(matches!(
-                policy.validate(),
-                Err(BuildError::InvalidPolicy(_))
-            ));
+            assert!(
+                matches!(
+                    policy.validate(),
+                    Err(BuildError::DurationTooLong { setting }) if setting == name
+                ),
+                "{name}"
+            );
         }
-        let no_cooldown = CachePolicy {
-            cooldown: Duration::ZERO,
-            ..CachePolicy::default()
-        };
-        assert!(no_cooldown.validate().is_err());
-        let tiny_ttl = CachePolicy {
-            min_ttl: Duration::from_nanos(1),
-            ..CachePolicy::default()
-        };
-        assert!(tiny_ttl.validate().is_err());
+        let invalid = |policy: CachePolicy| policy.validate().unwrap_err();
+        assert!(matches!(
+            invalid(CachePolicy {
+                cooldown: Duration::ZERO,
+                ..CachePolicy::default()
+            }),
+            BuildError::CooldownTooShort
+        ));
+        assert!(matches!(
+            invalid(CachePolicy {
+                min_ttl: Duration::from_nanos(1),
+                ..CachePolicy::default()
+            }),
+            BuildError::MinTtlTooShort
+        ));
+        assert!(matches!(
+            invalid(CachePolicy {
+                min_ttl: Duration::from_secs(120),
+                max_ttl: Duration::from_secs(60),
+                ..CachePolicy::default()
+            }),
+            BuildError::MinTtlAboveMaxTtl
+        ));
+        assert!(matches!(
+            invalid(CachePolicy {
+                retry_initial: Duration::ZERO,
+                ..CachePolicy::default()
+            }),
+            BuildError::InvalidRetryBackoff
+        ));
+        assert!(matches!(
+            invalid(CachePolicy {
+                retry_initial: Duration::from_secs(120),
+                retry_max: Duration::from_secs(60),
+                ..CachePolicy::default()
+            }),
+            BuildError::InvalidRetryBackoff
+        ));
+        assert!(matches!(
+            invalid(CachePolicy {
+                connect_timeout: Duration::ZERO,
+                ..CachePolicy::default()
+            }),
+            BuildError::ZeroTimeout
+        ));
+        assert!(matches!(
+            invalid(CachePolicy {
+                fetch_timeout: Duration::ZERO,
+                ..CachePolicy::default()
+            }),
+            BuildError::ZeroTimeout
+        ));
+        assert!(matches!(
+            invalid(CachePolicy {
+                max_body: 255,
+                ..CachePolicy::default()
+            }),
+            BuildError::MaxBodyTooSmall
+        ));
         let year = CachePolicy {
             max_ttl: Duration::from_secs(365 * 24 * 3600),
             max_stale: Duration::from_secs(365 * 24 * 3600),

@@ -83,18 +83,18 @@ pub(crate) fn decode_signature(
         .map_err(|_| VerifyError::MalformedSignature)
 }
 
-/// Checks the signature segment with `key` over the exact received `header.payload` bytes.
+/// Checks the `signature` segment with `key` over `signing_input`, the exact received
+/// `header.payload` bytes.
 pub(crate) fn verify_signature(
-    segments: &Segments<'_>,
+    signing_input: &str,
+    signature: &str,
     key: &VerifyingKey,
     algorithm: Algorithm,
 ) -> Result<(), VerifyError> {
-    let mut signature = [0u8; MAX_SIGNATURE_BYTES];
-    let len = decode_signature(segments.signature, &mut signature)?;
-    let signature = signature
-        .get(..len)
-        .ok_or(VerifyError::MalformedSignature)?;
-    key.verify(algorithm, segments.signing_input.as_bytes(), signature)
+    let mut buf = [0u8; MAX_SIGNATURE_BYTES];
+    let len = decode_signature(signature, &mut buf)?;
+    let signature = buf.get(..len).ok_or(VerifyError::MalformedSignature)?;
+    key.verify(algorithm, signing_input.as_bytes(), signature)
         .map_err(|e| match e {
             SignatureError::AlgorithmMismatch => VerifyError::KeyAlgorithmMismatch,
             _ => VerifyError::InvalidSignature,

@@ -232,7 +232,11 @@ impl VerifyError {
     }
 }
 
-/// Why a verifier could not be built.
+/// Why a verifier could not be built. Each variant names one mistake; none carries secrets.
+///
+/// Variants that wrap the key layer's error keep it as their [`source`](std::error::Error::source)
+/// and do not repeat it in their message: print the chain (for example with `{:#}` of
+/// `anyhow`, or by walking `source()`) to see the cause.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
@@ -242,19 +246,267 @@ pub enum BuildError {
     /// Two issuers have the same `iss`.
     #[error("issuer configured twice")]
     DuplicateIssuer,
+    /// An issuer's `iss` is empty.
+    #[error("issuer is empty")]
+    EmptyIssuer,
+    /// [`Issuer::cognito`](crate::Issuer::cognito) got a region or user pool id that does not
+    /// have the expected form.
+    #[error("invalid Cognito region or user pool id")]
+    InvalidCognitoPool,
     /// A Cognito issuer has neither `client_ids(..)` nor `any_client()`.
     #[error("issuer needs client_ids(..) or an explicit any_client()")]
     ClientPolicyMissing,
     /// An OIDC issuer has neither `audience(..)` nor `any_audience()`.
     #[error("issuer needs audience(..) or an explicit any_audience()")]
     AudiencePolicyMissing,
-    /// A setting is inconsistent (the message names it).
-    #[error("invalid configuration: {0}")]
-    InvalidConfig(&'static str),
-    /// The issuer's key source could not be set up.
-    #[error("key source: {0}")]
+    /// A Cognito issuer for ID tokens was given `audience(..)`: ID tokens are matched to app
+    /// clients through their `aud`, which `client_ids(..)` configures.
+    #[error(
+        "Cognito ID tokens are matched to clients through aud: use client_ids(..), not audience(..)"
+    )]
+    AudienceForCognitoIdTokens,
+    /// An issuer's scope claims were set to an empty list.
+    #[error("at least one scope claim is required")]
+    NoScopeClaim,
+    /// [`VerifierBuilder::algorithms`](crate::VerifierBuilder::algorithms) was given no
+    /// algorithm.
+    #[error("at least one algorithm is required")]
+    NoAlgorithm,
+    /// [`VerifierBuilder::max_token_len`](crate::VerifierBuilder::max_token_len) is zero.
+    #[error("max_token_len must be positive")]
+    ZeroMaxTokenLen,
+    /// The leeway exceeds [`MAX_LEEWAY`](crate::MAX_LEEWAY) (60 s).
+    #[error("leeway must be at most 60 s")]
+    LeewayTooLarge,
+    /// [`VerifierBuilder::check`](crate::VerifierBuilder::check) was called before
+    /// [`VerifierBuilder::custom_claims`](crate::VerifierBuilder::custom_claims): those checks
+    /// were written for the previous claims type and would be dropped.
+    #[error("checks added before custom_claims would be dropped: call custom_claims first")]
+    CheckBeforeCustomClaims,
+    /// One key cache was given to two issuers: keys are bound to one issuer (RFC 8725 §3.8),
+    /// or one issuer's keys would verify the other's tokens.
+    #[error("one key cache cannot serve two issuers")]
+    SharedKeyCache,
+    /// The key cache or key source reads the OIDC discovery document of another issuer than
+    /// the one it was given to.
+    #[error("the key source discovers another issuer's keys")]
+    DiscoveryIssuerMismatch,
+    /// The issuer's key cache could not be built; the cause is the
+    /// [`source`](std::error::Error::source).
+    #[error("the issuer's key cache could not be built")]
     Keys(#[from] tollgate_jwks::BuildError),
-    /// Prefetching the issuer's keys failed.
-    #[error("prefetching keys failed: {0}")]
+    /// Prefetching the issuer's keys failed; the cause is the
+    /// [`source`](std::error::Error::source).
+    #[error("prefetching the issuer's keys failed")]
     Prefetch(#[source] tollgate_jwks::FetchError),
+}
+
+/// The exhaustive half of the error-hygiene tests (`tests/error_hygiene.rs` runs real tokens
+/// through the verifier): every variant of this crate's errors is listed, and the `match`es
+/// below have no wildcard, so a new variant does not compile until it is listed and checked.
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::error::Error as _;
+
+    use super::*;
+
+    /// Each variant's number; no wildcard, so a new variant must be numbered here.
+    fn verify_error_ordinal(error: &VerifyError) -> usize {
+        match error {
+            VerifyError::TokenTooLong => 0,
+            VerifyError::MalformedToken(_) => 1,
+            VerifyError::MalformedHeader => 2,
+            VerifyError::MalformedPayload => 3,
+            VerifyError::MalformedSignature => 4,
+            VerifyError::DuplicateMember(_) => 5,
+            VerifyError::AlgorithmNotAllowed => 6,
+            VerifyError::CriticalHeader => 7,
+            VerifyError::ForbiddenHeader => 8,
+            VerifyError::TypeNotAllowed => 9,
+            VerifyError::MissingKid => 10,
+            VerifyError::InvalidKid => 11,
+            VerifyError::MissingClaim(_) => 12,
+            VerifyError::InvalidClaimType(_) => 13,
+            VerifyError::InvalidClaimValue(_) => 14,
+            VerifyError::UnknownIssuer => 15,
+            VerifyError::UnknownKid => 16,
+            VerifyError::KeysUnavailable => 17,
+            VerifyError::KeyAlgorithmMismatch => 18,
+            VerifyError::InvalidSignature => 19,
+            VerifyError::Expired => 20,
+            VerifyError::NotYetValid => 21,
+            VerifyError::IssuedInFuture => 22,
+            VerifyError::TooOld => 23,
+            VerifyError::LifetimeTooLong => 24,
+            VerifyError::WrongTokenUse => 25,
+            VerifyError::ClientNotAllowed => 26,
+            VerifyError::AudienceMismatch => 27,
+            VerifyError::InvalidCustomClaims => 28,
+            VerifyError::CheckFailed(_) => 29,
+        }
+    }
+    const VERIFY_ERROR_VARIANTS: usize = 30;
+
+    /// Every variant, with every detail value where the detail is an enum.
+    fn every_verify_error() -> Vec<VerifyError> {
+        vec![
+            VerifyError::TokenTooLong,
+            VerifyError::MalformedToken(Malformed::SegmentCount),
+            VerifyError::MalformedToken(Malformed::EmptySegment),
+            VerifyError::MalformedToken(Malformed::InvalidCharacter),
+            VerifyError::MalformedHeader,
+            VerifyError::MalformedPayload,
+            VerifyError::MalformedSignature,
+            VerifyError::DuplicateMember(Part::Header),
+            VerifyError::DuplicateMember(Part::Payload),
+            VerifyError::AlgorithmNotAllowed,
+            VerifyError::CriticalHeader,
+            VerifyError::ForbiddenHeader,
+            VerifyError::TypeNotAllowed,
+            VerifyError::MissingKid,
+            VerifyError::InvalidKid,
+            VerifyError::MissingClaim("exp"),
+            VerifyError::InvalidClaimType("exp"),
+            VerifyError::InvalidClaimValue("exp"),
+            VerifyError::UnknownIssuer,
+            VerifyError::UnknownKid,
+            VerifyError::KeysUnavailable,
+            VerifyError::KeyAlgorithmMismatch,
+            VerifyError::InvalidSignature,
+            VerifyError::Expired,
+            VerifyError::NotYetValid,
+            VerifyError::IssuedInFuture,
+            VerifyError::TooOld,
+            VerifyError::LifetimeTooLong,
+            VerifyError::WrongTokenUse,
+            VerifyError::ClientNotAllowed,
+            VerifyError::AudienceMismatch,
+            VerifyError::InvalidCustomClaims,
+            VerifyError::CheckFailed(CheckFailed::new("tenant_suspended")),
+        ]
+    }
+
+    fn build_error_ordinal(error: &BuildError) -> usize {
+        match error {
+            BuildError::NoIssuer => 0,
+            BuildError::DuplicateIssuer => 1,
+            BuildError::EmptyIssuer => 2,
+            BuildError::InvalidCognitoPool => 3,
+            BuildError::ClientPolicyMissing => 4,
+            BuildError::AudiencePolicyMissing => 5,
+            BuildError::AudienceForCognitoIdTokens => 6,
+            BuildError::NoScopeClaim => 7,
+            BuildError::NoAlgorithm => 8,
+            BuildError::ZeroMaxTokenLen => 9,
+            BuildError::LeewayTooLarge => 10,
+            BuildError::CheckBeforeCustomClaims => 11,
+            BuildError::SharedKeyCache => 12,
+            BuildError::DiscoveryIssuerMismatch => 13,
+            BuildError::Keys(_) => 14,
+            BuildError::Prefetch(_) => 15,
+        }
+    }
+    const BUILD_ERROR_VARIANTS: usize = 16;
+
+    fn every_build_error() -> Vec<BuildError> {
+        use tollgate_jwks::{FetchError, UrlError};
+        vec![
+            BuildError::NoIssuer,
+            BuildError::DuplicateIssuer,
+            BuildError::EmptyIssuer,
+            BuildError::InvalidCognitoPool,
+            BuildError::ClientPolicyMissing,
+            BuildError::AudiencePolicyMissing,
+            BuildError::AudienceForCognitoIdTokens,
+            BuildError::NoScopeClaim,
+            BuildError::NoAlgorithm,
+            BuildError::ZeroMaxTokenLen,
+            BuildError::LeewayTooLarge,
+            BuildError::CheckBeforeCustomClaims,
+            BuildError::SharedKeyCache,
+            BuildError::DiscoveryIssuerMismatch,
+            BuildError::Keys(tollgate_jwks::BuildError::Url(UrlError::Insecure)),
+            BuildError::Keys(tollgate_jwks::BuildError::StaticSet(
+                FetchError::NoUsableKeys { skipped: 2 },
+            )),
+            BuildError::Prefetch(FetchError::Status {
+                status: 503,
+                retry_after: Some(10),
+            }),
+            BuildError::Prefetch(FetchError::Url(UrlError::Insecure)),
+        ]
+    }
+
+    /// Neither an error nor any error in its `source()` chain repeats the text of the next
+    /// one: a chain printed link by link says each thing once.
+    fn assert_source_printed_once(error: &(dyn std::error::Error + 'static)) {
+        let mut current = error;
+        while let Some(source) = current.source() {
+            let (outer, inner) = (current.to_string(), source.to_string());
+            assert!(
+                !outer.contains(&inner),
+                "{outer:?} repeats its source {inner:?}"
+            );
+            current = source;
+        }
+    }
+
+    #[test]
+    fn every_verify_error_is_listed_short_lowercase_and_has_a_reason_code() {
+        let variants = every_verify_error();
+        let ordinals: BTreeSet<usize> = variants.iter().map(verify_error_ordinal).collect();
+        assert_eq!(
+            ordinals,
+            (0..VERIFY_ERROR_VARIANTS).collect(),
+            "every variant is listed in every_verify_error"
+        );
+        let mut reasons = BTreeSet::new();
+        for error in &variants {
+            let text = error.to_string();
+            assert!(!text.is_empty() && text.len() < 80, "{text}");
+            assert!(text.starts_with(|c: char| c.is_ascii_lowercase()), "{text}");
+            assert!(!text.ends_with('.'), "{text}");
+            assert!(
+                error.source().is_none(),
+                "{text}: no cause to hide or repeat"
+            );
+            let reason = error.reason();
+            assert!(
+                reason.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{reason}"
+            );
+            reasons.insert(reason);
+            let expected_code = if *error == VerifyError::KeysUnavailable {
+                ErrorCode::KeysUnavailable
+            } else {
+                ErrorCode::InvalidToken
+            };
+            assert_eq!(error.error_code(), expected_code, "{text}");
+        }
+        // One reason code per variant: variants that differ only in detail share theirs.
+        assert_eq!(reasons.len(), VERIFY_ERROR_VARIANTS);
+    }
+
+    #[test]
+    fn every_build_error_is_listed_and_prints_its_source_once() {
+        let variants = every_build_error();
+        let ordinals: BTreeSet<usize> = variants.iter().map(build_error_ordinal).collect();
+        assert_eq!(
+            ordinals,
+            (0..BUILD_ERROR_VARIANTS).collect(),
+            "every variant is listed in every_build_error"
+        );
+        let mut messages = BTreeSet::new();
+        for error in &variants {
+            let text = error.to_string();
+            assert!(!text.is_empty() && !text.ends_with('.'), "{text}");
+            assert_source_printed_once(error);
+            let wraps = matches!(error, BuildError::Keys(_) | BuildError::Prefetch(_));
+            assert_eq!(error.source().is_some(), wraps, "{text}");
+            messages.insert(text);
+        }
+        // Distinct messages, except the wrappers whose detail is in `source()`.
+        assert_eq!(messages.len(), BUILD_ERROR_VARIANTS);
+    }
 }

@@ -91,7 +91,8 @@ pub struct Issuer {
     scope_claims: Vec<ScopeClaim>,
     types: Vec<String>,
     require_type: bool,
-    invalid: Option<&'static str>,
+    /// [`Issuer::cognito`] got a malformed region or pool id (reported by `build`).
+    invalid_pool: bool,
 }
 
 impl Issuer {
@@ -125,7 +126,7 @@ impl Issuer {
             },
             types: DEFAULT_TYPES.iter().map(|t| (*t).to_owned()).collect(),
             require_type: false,
-            invalid: None,
+            invalid_pool: false,
         }
     }
 
@@ -138,7 +139,7 @@ impl Issuer {
             Err(_) => {
                 let mut issuer =
                     Self::with_profile(String::new(), Profile::Cognito, KeySource::Derived);
-                issuer.invalid = Some("invalid Cognito region or user pool id");
+                issuer.invalid_pool = true;
                 issuer
             }
         }
@@ -268,11 +269,11 @@ impl Issuer {
     }
 
     pub(crate) fn validate(&self) -> Result<(), BuildError> {
-        if let Some(reason) = self.invalid {
-            return Err(BuildError::InvalidConfig(reason));
+        if self.invalid_pool {
+            return Err(BuildError::InvalidCognitoPool);
         }
         if self.iss.is_empty() {
-            return Err(BuildError::InvalidConfig("issuer is empty"));
+            return Err(BuildError::EmptyIssuer);
         }
         match self.profile {
             // Cognito access tokens carry no `aud`: the app client (`client_id`, or `aud` for
@@ -282,9 +283,7 @@ impl Issuer {
                     return Err(BuildError::ClientPolicyMissing);
                 }
                 if self.token_use == TokenUse::Id && !matches!(self.audience, Allowed::Unset) {
-                    return Err(BuildError::InvalidConfig(
-                        "Cognito ID tokens are matched to clients through aud: use client_ids(..), not audience(..)",
-                    ));
+                    return Err(BuildError::AudienceForCognitoIdTokens);
                 }
             }
             // OIDC: `aud` is what binds a token to this API; a client allowlist adds to it,
@@ -296,9 +295,7 @@ impl Issuer {
             }
         }
         if self.scope_claims.is_empty() {
-            return Err(BuildError::InvalidConfig(
-                "at least one scope claim is required",
-            ));
+            return Err(BuildError::NoScopeClaim);
         }
         Ok(())
     }

@@ -63,6 +63,11 @@ pub fn verify_jws(
     let checked = header::check(&segments, algorithms, DEFAULT_MAX_KID_LEN)?;
     let payload = compact::decode(segments.payload).map_err(|_| VerifyError::MalformedPayload)?;
     let key = keys.get(&checked.kid).ok_or(VerifyError::UnknownKid)?;
-    compact::verify_signature(&segments, key, checked.algorithm)?;
+    compact::verify_signature(
+        segments.signing_input,
+        segments.signature,
+        key,
+        checked.algorithm,
+    )?;
     Ok(payload)
 }

@@ -47,6 +47,8 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod attempt;
+mod builder;
 mod claims;
 mod compact;
 mod custom;
@@ -60,15 +62,17 @@ mod token_cache;
 mod verified_token;
 mod verifier;
 
+pub use attempt::{Attempt, PendingVerification};
+pub use builder::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY, VerifierBuilder};
 pub use claims::{Claims, StrList};
 pub use custom::{CustomClaims, NoCustomClaims};
 pub use error::{BuildError, CheckFailed, ErrorCode, Malformed, Part, VerifyError};
 pub use issuer::{Issuer, TokenUse};
 pub use jws::verify_jws;
 pub use scopes::Scopes;
-pub use token_cache::TokenCacheConfig;
+pub use token_cache::{TokenCacheConfig, TokenCacheUsage};
 pub use verified_token::VerifiedToken;
-pub use verifier::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY, Verifier, VerifierBuilder};
+pub use verifier::Verifier;
 
 /// The key layer, re-exported: key caches, sources, clocks and algorithms.
 pub use tollgate_jwks as jwks;

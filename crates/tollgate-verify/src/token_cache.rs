@@ -61,6 +61,19 @@ impl TokenCacheConfig {
     }
 }
 
+/// How full the verified-token cache is ([`Verifier::token_cache_usage`](crate::Verifier::token_cache_usage)).
+///
+/// Both figures are read without locking and may lag concurrent inserts and evictions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenCacheUsage {
+    /// Cached tokens.
+    pub entries: u64,
+    /// Their estimated memory in bytes (the figure the byte limit bounds), allocator rounding
+    /// included.
+    pub estimated_bytes: u64,
+}
+
 /// A 128-bit fingerprint of the whole token under a secret, random, per-cache key.
 ///
 /// The fingerprint is the GMAC tag of the token (AES-128-GCM with the token as associated

@@ -741,8 +741,25 @@ async fn fail_safe_configuration_is_a_build_error() {
             | "OIDC any_client without audience" => {
                 matches!(result, Err(BuildError::AudiencePolicyMissing))
             }
-            "plain-http JWKS" => matches!(result, Err(BuildError::Keys(_))),
-            _ => matches!(result, Err(BuildError::InvalidConfig(_))),
+            "Cognito ID tokens with audience(..)" => {
+                matches!(result, Err(BuildError::AudienceForCognitoIdTokens))
+            }
+            "no algorithm" => matches!(result, Err(BuildError::NoAlgorithm)),
+            "invalid Cognito pool" => matches!(result, Err(BuildError::InvalidCognitoPool)),
+            "empty issuer" => matches!(result, Err(BuildError::EmptyIssuer)),
+            "zero token length" => matches!(result, Err(BuildError::ZeroMaxTokenLen)),
+            "no scope claim" => matches!(result, Err(BuildError::NoScopeClaim)),
+            "plain-http JWKS" => matches!(
+                result,
+                Err(BuildError::Keys(tollgate_verify::jwks::BuildError::Url(
+                    tollgate_verify::jwks::UrlError::Insecure
+                )))
+            ),
+            "leeway over 60 s" => matches!(result, Err(BuildError::LeewayTooLarge)),
+            "check added before custom_claims (would be dropped)" => {
+                matches!(result, Err(BuildError::CheckBeforeCustomClaims))
+            }
+            other => panic!("case {other:?} has no expected error"),
         };
         if !expected {
             failures.push(format!("{name}: {result:?}"));
@@ -804,7 +821,15 @@ async fn prefetch_failure_is_a_build_error() {
         .clock(ManualClock::at_unix(T0))
         .build()
         .await;
-    assert!(matches!(result, Err(BuildError::Prefetch(_))), "{result:?}");
+    assert!(
+        matches!(
+            result,
+            Err(BuildError::Prefetch(
+                tollgate_verify::jwks::FetchError::Status { status: 503, .. }
+            ))
+        ),
+        "{result:?}"
+    );
 }
 
 /// Keys are bound to one issuer (RFC 8725 §3.8, H15): one key cache serving two issuers, or
@@ -833,7 +858,7 @@ fn a_key_cache_serves_exactly_one_issuer() {
                 .jwks_cache(shared.clone()),
         )
         .build_lazy();
-    assert!(matches!(two, Err(BuildError::InvalidConfig(_))), "{two:?}");
+    assert!(matches!(two, Err(BuildError::SharedKeyCache)), "{two:?}");
 
     let one = Verifier::builder()
         .issuer(Issuer::cognito_issuer(a).any_client().jwks_cache(shared))
@@ -847,7 +872,10 @@ fn a_key_cache_serves_exactly_one_issuer() {
                 .jwks_source(JwksSource::discovery("https://sso.example.com/a").unwrap()),
         )
         .build_lazy();
-    assert!(matches!(foreign_source, Err(BuildError::InvalidConfig(_))));
+    assert!(
+        matches!(foreign_source, Err(BuildError::DiscoveryIssuerMismatch)),
+        "{foreign_source:?}"
+    );
 
     let foreign_cache =
         JwksCache::builder(JwksSource::discovery("https://sso.example.com/a").unwrap())
@@ -860,5 +888,8 @@ fn a_key_cache_serves_exactly_one_issuer() {
                 .jwks_cache(foreign_cache),
         )
         .build_lazy();
-    assert!(matches!(foreign, Err(BuildError::InvalidConfig(_))));
+    assert!(
+        matches!(foreign, Err(BuildError::DiscoveryIssuerMismatch)),
+        "{foreign:?}"
+    );
 }

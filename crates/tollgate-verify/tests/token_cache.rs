@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::*;
 use tollgate_testkit::{JwksFault, SigningKey};
 use tollgate_verify::{
-    CheckFailed, Issuer, NoCustomClaims, TokenCacheConfig, Verifier, VerifyError,
+    Attempt, CheckFailed, Issuer, NoCustomClaims, TokenCacheConfig, Verifier, VerifyError,
 };
 
 /// A verifier for `env`'s issuer whose custom check counts how often the full path runs
@@ -40,7 +40,7 @@ async fn counting(env: &Env, cache: Option<TokenCacheConfig>) -> (Verifier, Arc<
 }
 
 fn entries(verifier: &Verifier) -> u64 {
-    verifier.token_cache_usage().unwrap().0
+    verifier.token_cache_usage().unwrap().entries
 }
 
 #[tokio::test]
@@ -50,7 +50,9 @@ async fn a_repeat_is_served_from_the_cache() {
     let token = env.good();
     let first = verifier.verify(&token).await.unwrap();
     let second = verifier.verify(&token).await.unwrap();
-    let third = verifier.try_verify(&token).unwrap().unwrap();
+    let Attempt::Verified(third) = verifier.attempt(&token) else {
+        panic!("a cached token is verified without any I/O");
+    };
     assert_eq!(runs.load(Ordering::SeqCst), 1, "the full path ran once");
     assert!(
         std::ptr::eq(first.claims(), second.claims()),
@@ -90,10 +92,10 @@ async fn a_cached_token_expires_on_the_verifier_clock() {
         verifier.verify(&token).await.map(|_| ()),
         Err(VerifyError::Expired)
     );
-    assert_eq!(
-        verifier.try_verify(&token).unwrap().map(|_| ()),
-        Err(VerifyError::Expired)
-    );
+    assert!(matches!(
+        verifier.attempt(&token),
+        Attempt::Refused(VerifyError::Expired)
+    ));
     assert_eq!(entries(&verifier), 0);
 }
 
@@ -145,8 +147,15 @@ async fn a_key_removed_from_the_issuer_set_invalidates_its_cached_tokens() {
         verifier.verify(&token).await.map(|_| ()),
         Err(VerifyError::UnknownKid)
     );
-    // The key is no longer cached: the non-blocking path defers to `verify` (documented).
-    assert!(verifier.try_verify(&token).is_none());
+    // The key is no longer cached: the non-blocking path hands over a pending verification,
+    // whose key lookup refuses it (the cooldown forbids another fetch).
+    let Attempt::NeedsKey(pending) = verifier.attempt(&token) else {
+        panic!("a token whose key is gone needs a key lookup");
+    };
+    assert_eq!(
+        pending.finish().await.map(|_| ()),
+        Err(VerifyError::UnknownKid)
+    );
     // Tokens of the remaining key stay cached.
     assert_eq!(verifier.verify(&other_token).await.map(|_| ()), OK);
     assert_eq!(runs.load(Ordering::SeqCst), 2);
@@ -191,7 +200,13 @@ async fn a_cached_token_never_outlives_the_key_set_stale_limit() {
         verifier.verify(&token).await.map(|_| ()),
         Err(VerifyError::KeysUnavailable)
     );
-    assert!(verifier.try_verify(&token).is_none());
+    let Attempt::NeedsKey(pending) = verifier.attempt(&token) else {
+        panic!("no usable key set: a key lookup is needed");
+    };
+    assert_eq!(
+        pending.finish().await.map(|_| ()),
+        Err(VerifyError::KeysUnavailable)
+    );
 }
 
 #[tokio::test]
@@ -229,7 +244,8 @@ async fn only_successes_are_cached() {
         3,
         "the refused token took the full path each time"
     );
-    assert_eq!(verifier.token_cache_usage(), Some((0, 0)));
+    let usage = verifier.token_cache_usage().unwrap();
+    assert_eq!((usage.entries, usage.estimated_bytes), (0, 0));
     assert_eq!(verifier.verify(&good).await.map(|_| ()), OK);
     assert_eq!(entries(&verifier), 1);
 }
@@ -269,7 +285,8 @@ async fn the_cache_stays_within_its_entry_limit() {
         for i in 0..(limit * 3 + 5) {
             let token = env.sign(&env.token().claim("jti", format!("token-{i}")));
             assert_eq!(verifier.verify(&token).await.map(|_| ()), OK);
-            let (count, bytes) = verifier.token_cache_usage().unwrap();
+            let usage = verifier.token_cache_usage().unwrap();
+            let (count, bytes) = (usage.entries, usage.estimated_bytes);
             assert!(count <= limit, "{count} entries with a limit of {limit}");
             assert!(
                 bytes <= config.byte_limit(),
@@ -286,7 +303,7 @@ async fn the_cache_stays_within_its_entry_limit() {
     for i in 0..100 {
         let token = env.sign(&env.token().claim("jti", format!("token-{i}")));
         verifier.verify(&token).await.unwrap();
-        assert!(verifier.token_cache_usage().unwrap().1 <= 16 * 1024);
+        assert!(verifier.token_cache_usage().unwrap().estimated_bytes <= 16 * 1024);
     }
     // ... and a small byte budget with the default entry limit still admits entries (the
     // shards quick_cache picks must stay larger than one entry).

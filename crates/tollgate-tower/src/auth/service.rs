@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use tollgate_verify::{CustomClaims, NoCustomClaims, VerifiedToken, Verifier, VerifyError};
+use tollgate_verify::{
+    Attempt, CustomClaims, NoCustomClaims, VerifiedToken, Verifier, VerifyError,
+};
 use tower_service::Service;
 use tracing::Instrument as _;
 
@@ -109,21 +111,24 @@ where
                 let observation = observe::Verification::start();
                 let attempt = {
                     let _entered = observation.span().enter();
-                    self.verifier.try_verify(token)
+                    self.verifier.attempt(token)
                 };
                 match attempt {
-                    Some(result) => {
-                        observation.finish(result.as_ref().err());
-                        result.map_err(verify_rejection)
+                    Attempt::Verified(token) => {
+                        observation.finish(None);
+                        Ok(token)
                     }
-                    None => {
-                        // The key is not cached: fetch (single-flight, rate-limited) or refuse.
-                        let token = token.to_owned();
-                        let verifier = self.verifier.clone();
+                    Attempt::Refused(error) => {
+                        observation.finish(Some(&error));
+                        Err(verify_rejection(error))
+                    }
+                    Attempt::NeedsKey(pending) => {
+                        // The key is not cached: look it up (one shared, rate-limited fetch, or
+                        // a refusal inside the cooldown) and finish the already checked token.
                         let span = observation.span().clone();
                         let verification = Box::pin(
                             async move {
-                                let result = verifier.verify(&token).await;
+                                let result = pending.finish().await;
                                 observation.finish(result.as_ref().err());
                                 result
                             }
