@@ -1,4 +1,4 @@
-//! gRPC (tonic 0.14) behind tollgate: one `AuthLayer` for the whole server and a `GrpcScopes`
+//! gRPC (tonic 0.14) behind tollgate: one `AuthLayer` for the whole server and a `GrpcScopesLayer`
 //! map of per-method scope requirements.
 //!
 //! ```sh
@@ -16,7 +16,7 @@
 //!    ```text
 //!    Server::builder()
 //!        .layer(AuthLayer::new(verifier))
-//!        .layer(GrpcScopes::new()
+//!        .layer(GrpcScopesLayer::new()
 //!            .method("/orders.v1.Orders/GetOrder", ScopeRequirement::any(["orders/read"]))
 //!            .method("/orders.v1.Orders/DeleteOrder", ScopeRequirement::all(["orders/write", "orders/admin"]))
 //!            .method("/orders.v1.Orders/WhoAmI", ScopeRequirement::authenticated()))
@@ -37,8 +37,8 @@ use std::error::Error;
 use std::process::ExitCode;
 
 use orders_grpc::{DELETE_ORDER, GET_ORDER, PING, WHO_AM_I, call, request};
+use tollgate::{Issuer, Verifier};
 use tollgate_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SigningKey, TestIssuer};
-use tollgate_verify::{Issuer, Verifier};
 use tonic::Code;
 
 /// An access token from the issuer's token endpoint (client credentials, Basic auth).

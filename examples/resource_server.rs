@@ -26,8 +26,7 @@ mod orders_api;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use tollgate::verify::BuildError;
-use tollgate::{Issuer, JwksSource, TokenUse, Verifier};
+use tollgate::{BuildError, Issuer, JwksSource, TokenUse, Verifier};
 
 struct Config {
     issuer: String,
@@ -148,11 +147,21 @@ impl Config {
     }
 }
 
+/// An error and its causes, one after the other (each error's message leaves its cause to
+/// `source()`).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 async fn build_verifier(config: &Config) -> Result<Verifier, String> {
-    let describe = |e: BuildError| match e {
-        BuildError::Prefetch(cause) => format!("could not fetch the issuer's keys: {cause}"),
-        other => other.to_string(),
-    };
+    let describe = |e: BuildError| chain(&e);
     if let Some(url) = &config.jwks_url {
         return Verifier::builder()
             .issuer(config.issuer().jwks_url(url.clone()))
@@ -161,7 +170,7 @@ async fn build_verifier(config: &Config) -> Result<Verifier, String> {
             .map_err(describe);
     }
     // Discovery first (the issuer's `jwks_uri`), then the conventional location.
-    let discovery = JwksSource::discovery(&config.issuer).map_err(|e| e.to_string())?;
+    let discovery = JwksSource::discovery(&config.issuer).map_err(|e| chain(&e))?;
     match Verifier::builder()
         .issuer(config.issuer().jwks_source(discovery))
         .build()

@@ -17,7 +17,7 @@
 //!
 //! ```no_run
 //! use axum::{Router, routing::get};
-//! use tollgate::{AuthLayer, Authenticated, Issuer, RequireScopes, Verifier};
+//! use tollgate::{AuthLayer, Authenticated, Issuer, RequireScopesLayer, Verifier};
 //!
 //! async fn list_orders(Authenticated(token): Authenticated) -> String {
 //!     format!("orders visible to {}", token.client_id().unwrap_or("?"))
@@ -29,7 +29,7 @@
 //!     .build()
 //!     .await?;
 //! let app: Router = Router::new()
-//!     .route("/orders", get(list_orders).route_layer(RequireScopes::any(["orders/read"])))
+//!     .route("/orders", get(list_orders).route_layer(RequireScopesLayer::any(["orders/read"])))
 //!     .layer(AuthLayer::new(verifier));
 //! # Ok(()) }
 //! ```

@@ -1,5 +1,5 @@
 //! gRPC answers over real loopback connections: a tonic 0.14 server protected by
-//! `AuthLayer` + `GrpcScopes`, called with a real tonic client (and once with a raw HTTP/2
+//! `AuthLayer` + `GrpcScopesLayer`, called with a real tonic client (and once with a raw HTTP/2
 //! client to look at the wire form).
 //!
 //! | case | expected | test |
@@ -376,7 +376,7 @@ async fn rejections_are_trailers_only_http_200() {
 /// (`add_service(AuthLayer::new(verifier).layer(svc))`).
 #[test]
 fn layered_services_forward_the_service_name() {
-    use tollgate_tower::{Auth, GrpcScopesService, RequireScopesService};
+    use tollgate_tower::{Auth, GrpcScopes, RequireScopes};
     use tonic::server::NamedService;
 
     fn name<S: NamedService>() -> &'static str {
@@ -387,11 +387,11 @@ fn layered_services_forward_the_service_name() {
         orders_grpc::SERVICE
     );
     assert_eq!(
-        name::<GrpcScopesService<orders_grpc::OrdersServer>>(),
+        name::<GrpcScopes<orders_grpc::OrdersServer>>(),
         orders_grpc::SERVICE
     );
     assert_eq!(
-        name::<RequireScopesService<Auth<orders_grpc::OrdersServer>>>(),
+        name::<RequireScopes<Auth<orders_grpc::OrdersServer>>>(),
         orders_grpc::SERVICE
     );
 }

@@ -1,5 +1,5 @@
 //! HTTP answers over real loopback connections: axum 0.8 routers protected by `AuthLayer` and
-//! `RequireScopes`, served with `axum::serve` on `127.0.0.1:0` and called with reqwest (or a
+//! `RequireScopesLayer`, served with `axum::serve` on `127.0.0.1:0` and called with reqwest (or a
 //! plain `TcpStream` where the exact bytes on the wire matter).
 //!
 //! Every row of the DESIGN.md rejection table and the rows of security.md §1A (T1–T15) and
@@ -31,7 +31,7 @@ use tollgate_testkit::{DEFAULT_CLIENT_ID, RsaAlg, SigningKey, TestIssuer};
 use tollgate_tower::metadata::WELL_KNOWN_PATH;
 use tollgate_tower::{
     AuthLayer, Authenticated, GrantedScopes, ProblemDetails, ProtectedResourceMetadata, Rejection,
-    RejectionBody, RejectionResponder, RequireScopes,
+    RejectionBody, RejectionResponder, RequireScopesLayer,
 };
 use tollgate_verify::{NoCustomClaims, Verifier};
 
@@ -125,20 +125,21 @@ fn routes(hits: Hits) -> Router {
         .route("/whoami", get(whoami))
         .route(
             "/orders",
-            get(list_orders).route_layer(RequireScopes::any(["orders/read"])),
+            get(list_orders).route_layer(RequireScopesLayer::any(["orders/read"])),
         )
         .route(
             "/orders",
-            post(create_order).route_layer(RequireScopes::all(["orders/write"])),
+            post(create_order).route_layer(RequireScopesLayer::all(["orders/write"])),
         )
         .route("/orders", options(preflight))
         .route(
             "/orders/{id}",
-            delete(delete_order).route_layer(RequireScopes::all(["orders/write", "orders/admin"])),
+            delete(delete_order)
+                .route_layer(RequireScopesLayer::all(["orders/write", "orders/admin"])),
         )
         .route(
             "/reports",
-            get(reports).route_layer(RequireScopes::any(["reports/read", "orders/admin"])),
+            get(reports).route_layer(RequireScopesLayer::any(["reports/read", "orders/admin"])),
         )
         .route("/both", get(both))
         .with_state(hits)
@@ -1102,7 +1103,7 @@ async fn responder_problem_details_keeps_status_and_challenge() {
         .route(
             "/orders/{id}",
             delete(delete_order).route_layer(
-                RequireScopes::all(["orders/write", "orders/admin"]).responder(ProblemDetails),
+                RequireScopesLayer::all(["orders/write", "orders/admin"]).responder(ProblemDetails),
             ),
         )
         .with_state(hits.clone())
@@ -1179,7 +1180,8 @@ async fn responder_closure_returns_json() {
     let app = Router::new()
         .route(
             "/orders",
-            get(list_orders).route_layer(RequireScopes::any(["orders/read"]).responder(responder)),
+            get(list_orders)
+                .route_layer(RequireScopesLayer::any(["orders/read"]).responder(responder)),
         )
         .with_state(hits.clone())
         .layer(default_layer(verifier).responder(responder));
@@ -1453,7 +1455,7 @@ async fn skipped_requests_are_anonymous_to_extractors_and_guards() {
         .route("/whoami", get(whoami))
         .route(
             "/guarded",
-            get(list_orders).route_layer(RequireScopes::any(["orders/read"])),
+            get(list_orders).route_layer(RequireScopesLayer::any(["orders/read"])),
         )
         .with_state(hits.clone())
         .layer(
@@ -1494,7 +1496,7 @@ async fn unsatisfiable_requirement_is_403_with_a_challenge() {
     let app = Router::new()
         .route(
             "/orders",
-            get(list_orders).route_layer(RequireScopes::any(nothing)),
+            get(list_orders).route_layer(RequireScopesLayer::any(nothing)),
         )
         .with_state(hits.clone())
         .layer(default_layer(verifier));

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use tollgate::{AuthLayer, Authenticated, GrantedScopes, RequireScopes, Verifier};
+use tollgate::{AuthLayer, Authenticated, GrantedScopes, RequireScopesLayer, Verifier};
 
 /// The API, protected by `verifier`.
 pub(crate) fn router(verifier: Verifier) -> Router {
@@ -23,15 +23,16 @@ pub(crate) fn router(verifier: Verifier) -> Router {
         .route("/whoami", get(whoami))
         .route(
             "/orders",
-            get(list_orders).route_layer(RequireScopes::any(["orders/read"])),
+            get(list_orders).route_layer(RequireScopesLayer::any(["orders/read"])),
         )
         .route(
             "/orders",
-            post(create_order).route_layer(RequireScopes::all(["orders/write"])),
+            post(create_order).route_layer(RequireScopesLayer::all(["orders/write"])),
         )
         .route(
             "/orders/{id}",
-            delete(delete_order).route_layer(RequireScopes::all(["orders/write", "orders/admin"])),
+            delete(delete_order)
+                .route_layer(RequireScopesLayer::all(["orders/write", "orders/admin"])),
         )
         .layer(
             AuthLayer::new(verifier)

@@ -22,8 +22,7 @@ use std::task::{Context, Poll};
 use http::uri::PathAndQuery;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use tollgate_tower::{AuthLayer, GrpcScopes, ScopeRequirement, TonicRequestExt};
-use tollgate_verify::{NoCustomClaims, Verifier};
+use tollgate::{AuthLayer, GrpcScopesLayer, ScopeRequirement, TonicRequestExt, Verifier};
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint};
 use tonic_prost::ProstCodec;
@@ -60,8 +59,8 @@ pub(crate) struct OrderReply {
 }
 
 /// The per-method scope map the server is protected with.
-pub(crate) fn scope_map() -> GrpcScopes {
-    GrpcScopes::new()
+pub(crate) fn scope_map() -> GrpcScopesLayer {
+    GrpcScopesLayer::new()
         .method(GET_ORDER, ScopeRequirement::any(["orders/read"]))
         .method(
             DELETE_ORDER,
@@ -131,7 +130,7 @@ fn handle(
     request: &tonic::Request<OrderRequest>,
 ) -> Result<tonic::Response<OrderReply>, tonic::Status> {
     handled.fetch_add(1, Ordering::SeqCst);
-    let Some(token) = request.verified_token::<NoCustomClaims>() else {
+    let Some(token) = request.verified_token() else {
         return Err(tonic::Status::internal("reached without a verified token"));
     };
     if method == DELETE_ORDER {

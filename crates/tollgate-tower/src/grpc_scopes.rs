@@ -3,16 +3,16 @@
 //! # Example
 //!
 //! ```
-//! use tollgate_tower::{GrpcScopes, ScopeRequirement};
+//! use tollgate_tower::{GrpcScopesLayer, ScopeRequirement};
 //!
-//! let scopes = GrpcScopes::new()
+//! let scopes = GrpcScopesLayer::new()
 //!     .method("/orders.v1.Orders/GetOrder", ScopeRequirement::any(["orders/read"]))
 //!     .method("/orders.v1.Orders/DeleteOrder", ScopeRequirement::all(["orders/write", "orders/admin"]));
 //! // tonic: Server::builder().layer(auth_layer).layer(scopes).add_service(...)
 //! ```
 //!
 //! A method not in the map answers `PERMISSION_DENIED` unless
-//! [`GrpcScopes::allow_unlisted`] was called (then a verified token is enough). Paths are
+//! [`GrpcScopesLayer::allow_unlisted`] was called (then a verified token is enough). Paths are
 //! matched exactly.
 
 use std::collections::HashMap;
@@ -32,15 +32,18 @@ use crate::rejection::{Rejection, RejectionKind};
 use crate::require_scopes::check;
 use crate::responder::DefaultResponder;
 
-/// A layer mapping gRPC method paths (`/package.Service/Method`) to scope requirements.
+/// Applies [`GrpcScopes`]: maps gRPC method paths (`/package.Service/Method`) to scope
+/// requirements; unlisted methods are denied.
+///
+/// See the [module docs](crate::grpc_scopes).
 #[derive(Debug, Clone, Default)]
 #[must_use]
-pub struct GrpcScopes {
+pub struct GrpcScopesLayer {
     methods: Arc<HashMap<String, ScopeRequirement>>,
     allow_unlisted: bool,
 }
 
-impl GrpcScopes {
+impl GrpcScopesLayer {
     /// An empty map: every method is denied until listed.
     pub fn new() -> Self {
         Self::default()
@@ -60,25 +63,53 @@ impl GrpcScopes {
     }
 }
 
-impl<S> Layer<S> for GrpcScopes {
-    type Service = GrpcScopesService<S>;
+impl<S> Layer<S> for GrpcScopesLayer {
+    type Service = GrpcScopes<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        GrpcScopesService {
+        GrpcScopes {
             inner,
             map: self.clone(),
         }
     }
 }
 
-/// The service made by [`GrpcScopes`].
+/// Lets a gRPC call through to the inner service only if its method is in the map and the
+/// verified token satisfies the method's requirement; answers `PERMISSION_DENIED` (or
+/// `UNAUTHENTICATED` without a verified token) otherwise.
+///
+/// Created by [`GrpcScopesLayer`]; see the [module docs](crate::grpc_scopes).
 #[derive(Debug, Clone)]
-pub struct GrpcScopesService<S> {
+pub struct GrpcScopes<S> {
     inner: S,
-    map: GrpcScopes,
+    map: GrpcScopesLayer,
 }
 
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for GrpcScopesService<S>
+impl GrpcScopes<()> {
+    /// An empty [`GrpcScopesLayer`] (every method denied until listed).
+    pub fn layer() -> GrpcScopesLayer {
+        GrpcScopesLayer::new()
+    }
+}
+
+impl<S> GrpcScopes<S> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Consumes `self`, returning the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for GrpcScopes<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
@@ -111,15 +142,8 @@ where
     }
 }
 
-impl<S> GrpcScopesService<S> {
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-}
-
 /// tonic routes services by name; forward it so the layered service can be added directly.
 #[cfg(feature = "tonic")]
-impl<S: tonic::server::NamedService> tonic::server::NamedService for GrpcScopesService<S> {
+impl<S: tonic::server::NamedService> tonic::server::NamedService for GrpcScopes<S> {
     const NAME: &'static str = S::NAME;
 }

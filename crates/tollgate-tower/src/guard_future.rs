@@ -12,8 +12,8 @@ use crate::body::AuthBody;
 use crate::responder::RejectionResponder;
 
 pin_project! {
-    /// Response future of [`RequireScopesService`](crate::RequireScopesService) and
-    /// [`GrpcScopesService`](crate::GrpcScopesService).
+    /// Response future of [`RequireScopes`](crate::RequireScopes) and
+    /// [`GrpcScopes`](crate::GrpcScopes).
     pub struct GuardFuture<F, R> {
         #[pin]
         kind: Kind<F, R>,

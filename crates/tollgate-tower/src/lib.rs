@@ -6,9 +6,10 @@
 //!   verifies it with a [`Verifier`](tollgate_verify::Verifier), and puts the
 //!   [`VerifiedToken`](tollgate_verify::VerifiedToken) and an [`AuthContext`] in the request
 //!   extensions. Rejections are responses, never `Service::Error`.
-//! - [`RequireScopes`]: per-route guard (`any`, `all`, or an OR of AND-sets), usable as an
-//!   axum `route_layer` and as a plain tower layer.
-//! - [`GrpcScopes`]: per-method scope map for gRPC services; unlisted methods are denied.
+//! - [`RequireScopesLayer`] / [`RequireScopes`]: per-route guard (`any`, `all`, or an OR of
+//!   AND-sets), usable as an axum `route_layer` and as a plain tower layer.
+//! - [`GrpcScopesLayer`] / [`GrpcScopes`]: per-method scope map for gRPC services; unlisted
+//!   methods are denied.
 //! - [`Authenticated`] and [`GrantedScopes`] (feature `axum`): extractors, including
 //!   `Option<Authenticated>` for routes where a token is optional.
 //! - [`TonicRequestExt`] (feature `tonic`): the verified token in tonic methods.
@@ -32,7 +33,7 @@
 //!
 //! ```no_run
 //! use axum::{Router, routing::{get, post}};
-//! use tollgate_tower::{AuthLayer, Authenticated, RequireScopes};
+//! use tollgate_tower::{AuthLayer, Authenticated, RequireScopesLayer};
 //! use tollgate_verify::{Issuer, Verifier};
 //!
 //! async fn list_orders(Authenticated(token): Authenticated) -> String {
@@ -45,8 +46,8 @@
 //!     .build()
 //!     .await?;
 //! let app: Router = Router::new()
-//!     .route("/orders", get(list_orders).route_layer(RequireScopes::any(["orders/read"])))
-//!     .route("/orders/new", post(|| async { "created" }).route_layer(RequireScopes::all(["orders/write"])))
+//!     .route("/orders", get(list_orders).route_layer(RequireScopesLayer::any(["orders/read"])))
+//!     .route("/orders/new", post(|| async { "created" }).route_layer(RequireScopesLayer::all(["orders/write"])))
 //!     .layer(AuthLayer::new(verifier));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! axum::serve(listener, app).await?;
@@ -89,11 +90,11 @@ pub use body::{AuthBody, FullBody};
 pub use context::AuthContext;
 #[cfg(feature = "axum")]
 pub use extract::{Authenticated, GrantedScopes};
-pub use grpc_scopes::{GrpcScopes, GrpcScopesService};
+pub use grpc_scopes::{GrpcScopes, GrpcScopesLayer};
 pub use guard_future::GuardFuture;
 pub use metadata::{MetadataService, ProtectedResourceMetadata};
 pub use rejection::{GrpcCode, RETRY_AFTER_SECS, Rejection, RejectionBody, RejectionKind};
-pub use require_scopes::{RequireScopes, RequireScopesService};
+pub use require_scopes::{RequireScopes, RequireScopesLayer};
 pub use responder::{DefaultResponder, ProblemDetails, RejectionResponder};
 pub use scope_requirement::ScopeRequirement;
 #[cfg(feature = "tonic")]

@@ -72,6 +72,10 @@ pub enum RejectionKind {
 
 /// A refused request. Handed to a [`RejectionResponder`] to shape the body; the status and
 /// the `WWW-Authenticate` challenge are always set by tollgate.
+///
+/// `Display` is the fixed, client-safe [`description`](Rejection::description); for token
+/// and request failures the [`VerifyError`] or [`InvalidRequest`] is the error's `source()`.
+/// Neither ever contains the token or its claims.
 #[derive(Debug, Clone)]
 pub struct Rejection {
     kind: RejectionKind,
@@ -244,6 +248,28 @@ impl Rejection {
     }
 }
 
+/// The fixed, client-safe [`Rejection::description`]; the underlying [`VerifyError`] or
+/// [`InvalidRequest`] is the [`source`](std::error::Error::source), not repeated here.
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
+impl std::error::Error for Rejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            RejectionKind::InvalidRequest(error) => Some(error),
+            RejectionKind::InvalidToken(error) => Some(error),
+            RejectionKind::MissingCredentials
+            | RejectionKind::KeysUnavailable
+            | RejectionKind::InsufficientScope(_)
+            | RejectionKind::MethodNotMapped
+            | RejectionKind::MissingAuthLayer => None,
+        }
+    }
+}
+
 /// The descriptions are fixed ASCII without `%`, so they are already valid percent-encoded
 /// `grpc-message` values.
 fn grpc_message(description: &'static str) -> &'static str {
@@ -292,4 +318,99 @@ pub(crate) fn completed<B, R: RejectionResponder>(
             )
         })
         .into_response(grpc, responder)
+}
+
+/// Every rejection kind (a `match` without a wildcard, so a new kind does not compile until it
+/// is listed): `Display` is the fixed description, the cause is `source()` and never repeated.
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::error::Error as _;
+
+    use super::*;
+
+    fn ordinal(kind: &RejectionKind) -> usize {
+        match kind {
+            RejectionKind::MissingCredentials => 0,
+            RejectionKind::InvalidRequest(_) => 1,
+            RejectionKind::InvalidToken(_) => 2,
+            RejectionKind::KeysUnavailable => 3,
+            RejectionKind::InsufficientScope(_) => 4,
+            RejectionKind::MethodNotMapped => 5,
+            RejectionKind::MissingAuthLayer => 6,
+        }
+    }
+    const KINDS: usize = 7;
+
+    fn invalid_request_ordinal(error: &InvalidRequest) -> usize {
+        match error {
+            InvalidRequest::RepeatedHeader => 0,
+            InvalidRequest::NotAscii => 1,
+            InvalidRequest::MalformedBearer => 2,
+            InvalidRequest::InvalidTokenCharacters => 3,
+            InvalidRequest::MultipleMethods => 4,
+        }
+    }
+    const INVALID_REQUESTS: usize = 5;
+
+    fn every_kind() -> Vec<RejectionKind> {
+        let mut kinds = vec![
+            RejectionKind::MissingCredentials,
+            RejectionKind::InvalidToken(VerifyError::Expired),
+            RejectionKind::InvalidToken(VerifyError::InvalidSignature),
+            RejectionKind::KeysUnavailable,
+            RejectionKind::InsufficientScope(ScopeRequirement::any(["orders/read"])),
+            RejectionKind::MethodNotMapped,
+            RejectionKind::MissingAuthLayer,
+        ];
+        kinds.extend(
+            [
+                InvalidRequest::RepeatedHeader,
+                InvalidRequest::NotAscii,
+                InvalidRequest::MalformedBearer,
+                InvalidRequest::InvalidTokenCharacters,
+                InvalidRequest::MultipleMethods,
+            ]
+            .map(RejectionKind::InvalidRequest),
+        );
+        kinds
+    }
+
+    #[test]
+    fn every_rejection_displays_its_description_and_keeps_its_cause_as_source() {
+        let kinds = every_kind();
+        let listed: BTreeSet<usize> = kinds.iter().map(ordinal).collect();
+        assert_eq!(listed, (0..KINDS).collect());
+        let requests: BTreeSet<usize> = kinds
+            .iter()
+            .filter_map(|kind| match kind {
+                RejectionKind::InvalidRequest(error) => Some(invalid_request_ordinal(error)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(requests, (0..INVALID_REQUESTS).collect());
+
+        for kind in kinds {
+            let rejection = Rejection::new(kind.clone(), Arc::new(ChallengeConfig::default()));
+            let text = rejection.to_string();
+            assert_eq!(text, rejection.description());
+            match (&kind, rejection.source()) {
+                (RejectionKind::InvalidToken(error), Some(source)) => {
+                    assert_eq!(source.to_string(), error.to_string());
+                    assert!(!text.contains(&source.to_string()), "{text}");
+                }
+                (RejectionKind::InvalidRequest(error), Some(source)) => {
+                    assert_eq!(source.to_string(), error.to_string());
+                    assert!(!text.contains(&source.to_string()), "{text}");
+                }
+                (RejectionKind::InvalidToken(_) | RejectionKind::InvalidRequest(_), None) => {
+                    panic!("{kind:?} must keep its cause as source()")
+                }
+                (_, source) => assert!(source.is_none(), "{kind:?}"),
+            }
+            // Usable wherever errors are: boxed, with `?`.
+            let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(rejection);
+            assert_eq!(boxed.to_string(), text);
+        }
+    }
 }

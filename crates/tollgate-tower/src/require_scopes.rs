@@ -4,14 +4,14 @@
 //!
 //! ```
 //! use axum::{Router, routing::{delete, get}};
-//! use tollgate_tower::RequireScopes;
+//! use tollgate_tower::RequireScopesLayer;
 //!
 //! let routes: Router = Router::new()
-//!     .route("/orders", get(|| async { "list" }).route_layer(RequireScopes::any(["orders/read"])))
+//!     .route("/orders", get(|| async { "list" }).route_layer(RequireScopesLayer::any(["orders/read"])))
 //!     .route(
 //!         "/orders/{id}",
 //!         delete(|| async { "deleted" })
-//!             .route_layer(RequireScopes::all(["orders/write", "orders/admin"])),
+//!             .route_layer(RequireScopesLayer::all(["orders/write", "orders/admin"])),
 //!     );
 //! // ... then `.layer(AuthLayer::new(verifier))` around the router.
 //! ```
@@ -36,18 +36,18 @@ use crate::observe;
 use crate::rejection::{Rejection, RejectionKind};
 use crate::responder::{DefaultResponder, RejectionResponder};
 
-/// A layer that lets a request through only if its verified token satisfies a
+/// Applies [`RequireScopes`]: lets a request through only if its verified token satisfies a
 /// [`ScopeRequirement`]. Works as an axum `route_layer` and as a plain tower layer.
 ///
 /// See the [module docs](crate::require_scopes).
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct RequireScopes<R = DefaultResponder> {
+pub struct RequireScopesLayer<R = DefaultResponder> {
     requirement: ScopeRequirement,
     responder: R,
 }
 
-impl RequireScopes {
+impl RequireScopesLayer {
     /// Requires any one of `scopes`.
     pub fn any<I, S>(scopes: I) -> Self
     where
@@ -85,21 +85,27 @@ impl RequireScopes {
     }
 }
 
-impl<R> RequireScopes<R> {
+impl<R> RequireScopesLayer<R> {
     /// Shapes the bodies of HTTP rejections.
-    pub fn responder<R2: RejectionResponder>(self, responder: R2) -> RequireScopes<R2> {
-        RequireScopes {
+    pub fn responder<R2: RejectionResponder>(self, responder: R2) -> RequireScopesLayer<R2> {
+        RequireScopesLayer {
             requirement: self.requirement,
             responder,
         }
     }
+
+    /// The requirement.
+    #[must_use]
+    pub fn requirement(&self) -> &ScopeRequirement {
+        &self.requirement
+    }
 }
 
-impl<S, R: Clone> Layer<S> for RequireScopes<R> {
-    type Service = RequireScopesService<S, R>;
+impl<S, R: Clone> Layer<S> for RequireScopesLayer<R> {
+    type Service = RequireScopes<S, R>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RequireScopesService {
+        RequireScopes {
             inner,
             requirement: self.requirement.clone(),
             responder: self.responder.clone(),
@@ -107,18 +113,33 @@ impl<S, R: Clone> Layer<S> for RequireScopes<R> {
     }
 }
 
-/// The service made by [`RequireScopes`].
+/// Lets a request through to the inner service only if its verified token satisfies a
+/// [`ScopeRequirement`]; answers 403 (or 401 for anonymous requests) otherwise.
+///
+/// Created by [`RequireScopesLayer`]; see the [module docs](crate::require_scopes).
 #[derive(Debug, Clone)]
-pub struct RequireScopesService<S, R = DefaultResponder> {
+pub struct RequireScopes<S, R = DefaultResponder> {
     inner: S,
     requirement: ScopeRequirement,
     responder: R,
 }
 
-impl<S, R> RequireScopesService<S, R> {
+impl RequireScopes<(), DefaultResponder> {
+    /// A [`RequireScopesLayer`] requiring `requirement`.
+    pub fn layer(requirement: ScopeRequirement) -> RequireScopesLayer {
+        RequireScopesLayer::new(requirement)
+    }
+}
+
+impl<S, R> RequireScopes<S, R> {
     /// The inner service.
     pub fn get_ref(&self) -> &S {
         &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
     }
 
     /// Consumes `self`, returning the inner service.
@@ -129,7 +150,7 @@ impl<S, R> RequireScopesService<S, R> {
 
 /// tonic routes services by name; forward it so a guarded service can be added directly.
 #[cfg(feature = "tonic")]
-impl<S: tonic::server::NamedService, R> tonic::server::NamedService for RequireScopesService<S, R> {
+impl<S: tonic::server::NamedService, R> tonic::server::NamedService for RequireScopes<S, R> {
     const NAME: &'static str = S::NAME;
 }
 
@@ -148,7 +169,7 @@ pub(crate) fn check(
     }
 }
 
-impl<S, R, ReqBody, ResBody> Service<Request<ReqBody>> for RequireScopesService<S, R>
+impl<S, R, ReqBody, ResBody> Service<Request<ReqBody>> for RequireScopes<S, R>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     R: RejectionResponder,

@@ -5,21 +5,40 @@
 //!
 //! fn get_order(request: &tonic::Request<()>) -> Result<(), tonic::Status> {
 //!     request.require_scopes(&ScopeRequirement::any(["orders/read"]))?;
-//!     let client = request.verified_token::<tollgate_verify::NoCustomClaims>()
-//!         .and_then(|token| token.client_id());
+//!     let client = request.verified_token().and_then(|token| token.client_id());
 //!     Ok(())
 //! }
 //! ```
 
-use tollgate_verify::{CustomClaims, Scopes, VerifiedToken};
+use tollgate_verify::{CustomClaims, NoCustomClaims, Scopes, VerifiedToken};
 
 use crate::ScopeRequirement;
 use crate::context::AuthContext;
 
 /// Access to what the auth layer put on a tonic request.
 pub trait TonicRequestExt {
-    /// The verified token, if the auth layer verified one.
-    fn verified_token<C: CustomClaims>(&self) -> Option<&VerifiedToken<C>>;
+    /// The verified token, if the auth layer verified one (with the default claims: a
+    /// verifier without [`custom_claims`](tollgate_verify::VerifierBuilder::custom_claims)).
+    fn verified_token(&self) -> Option<&VerifiedToken>;
+
+    /// The verified token with custom claims of type `C` (what
+    /// [`VerifierBuilder::custom_claims::<C>`](tollgate_verify::VerifierBuilder::custom_claims)
+    /// produces), if the auth layer verified one. `None` for another `C`.
+    ///
+    /// ```
+    /// use tollgate_tower::TonicRequestExt;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Tenant {
+    ///     #[serde(rename = "custom:tenant")]
+    ///     tenant: String,
+    /// }
+    ///
+    /// fn tenant(request: &tonic::Request<()>) -> Option<&str> {
+    ///     request.verified_token_with::<Tenant>().map(|token| token.custom().tenant.as_str())
+    /// }
+    /// ```
+    fn verified_token_with<C: CustomClaims>(&self) -> Option<&VerifiedToken<C>>;
 
     /// The granted scopes, if the auth layer verified a token.
     fn granted_scopes(&self) -> Option<&Scopes>;
@@ -34,7 +53,11 @@ pub trait TonicRequestExt {
 }
 
 impl<T> TonicRequestExt for tonic::Request<T> {
-    fn verified_token<C: CustomClaims>(&self) -> Option<&VerifiedToken<C>> {
+    fn verified_token(&self) -> Option<&VerifiedToken> {
+        self.verified_token_with::<NoCustomClaims>()
+    }
+
+    fn verified_token_with<C: CustomClaims>(&self) -> Option<&VerifiedToken<C>> {
         self.extensions().get::<VerifiedToken<C>>()
     }
 

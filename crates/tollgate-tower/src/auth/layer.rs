@@ -69,7 +69,7 @@ impl<C, R> AuthLayer<C, R> {
     /// Lets requests without any bearer credentials through, unauthenticated (for routes
     /// where a token is optional). A token that is present but invalid is still refused: a
     /// bad credential never counts as no credential. Guard protected routes with
-    /// [`RequireScopes`](crate::RequireScopes); they answer 401 to anonymous requests.
+    /// [`RequireScopesLayer`](crate::RequireScopesLayer); they answer 401 to anonymous requests.
     pub fn allow_anonymous(mut self) -> Self {
         self.config().allow_anonymous = true;
         self

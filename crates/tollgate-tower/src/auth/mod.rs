@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! use axum::{Router, routing::get};
-//! use tollgate_tower::{AuthLayer, RequireScopes};
+//! use tollgate_tower::{AuthLayer, RequireScopesLayer};
 //! use tollgate_verify::{Issuer, Verifier};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -14,7 +14,7 @@
 //!     .await?;
 //!
 //! let app: Router = Router::new()
-//!     .route("/orders", get(|| async { "orders" }).route_layer(RequireScopes::any(["orders/read"])))
+//!     .route("/orders", get(|| async { "orders" }).route_layer(RequireScopesLayer::any(["orders/read"])))
 //!     .route("/health", get(|| async { "ok" }))
 //!     .layer(AuthLayer::new(verifier).realm("orders-api").skip_path("/health"));
 //! # Ok(()) }

@@ -38,6 +38,13 @@ impl<S: fmt::Debug, C, R> fmt::Debug for Auth<S, C, R> {
     }
 }
 
+impl<C: CustomClaims> Auth<(), C> {
+    /// An [`AuthLayer`](crate::AuthLayer) that verifies tokens with `verifier`.
+    pub fn layer(verifier: Verifier<C>) -> crate::AuthLayer<C> {
+        crate::AuthLayer::new(verifier)
+    }
+}
+
 impl<S, C, R> Auth<S, C, R> {
     /// The inner service.
     pub fn get_ref(&self) -> &S {
