@@ -1,6 +1,7 @@
 //! gRPC answers over real loopback connections: a tonic 0.14 server protected by
 //! `AuthLayer` + `GrpcScopesLayer`, called with a real tonic client (and once with a raw HTTP/2
-//! client to look at the wire form).
+//! client to look at the wire form). Row ids (T14, F7) are those of the security catalogue,
+//! `docs/security-catalogue.md`.
 //!
 //! | case | expected | test |
 //! | --- | --- | --- |

@@ -2,8 +2,9 @@
 //! `RequireScopesLayer`, served with `axum::serve` on `127.0.0.1:0` and called with reqwest (or a
 //! plain `TcpStream` where the exact bytes on the wire matter).
 //!
-//! Every row of the DESIGN.md rejection table and the rows of security.md §1A (T1–T15) and
-//! §1F (F1–F9) that apply to HTTP have a test here; the test names carry the row ids.
+//! Every row of the rejection table of the security catalogue (`docs/security-catalogue.md`)
+//! and its rows T1–T15 (getting the token out of the request) and F1–F9 (framework
+//! integration) that apply to HTTP have a test here; the test names carry the row ids.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -378,7 +379,7 @@ fn tamper(token: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// DESIGN.md rejection table
+// The rejection table (security catalogue)
 // ---------------------------------------------------------------------------------------------
 
 /// Row "no bearer credentials" and T1.
@@ -543,7 +544,7 @@ async fn keys_unavailable_is_503_with_retry_after() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// security.md §1A: getting the token out of the request
+// Security catalogue T rows: getting the token out of the request
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -839,7 +840,7 @@ async fn t15_cors_preflight_bypass_only_when_configured() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// security.md §1F: framework integration
+// Security catalogue F rows: framework integration
 // ---------------------------------------------------------------------------------------------
 
 /// F1: every protected route answers 401 without a token; the table is complete enough to

@@ -1,5 +1,6 @@
 //! Single-flight, cancellation, unknown-`kid` floods and non-blocking reads under a slow or
-//! failing JWKS endpoint (security.md §4.2 K17, K18, K19; R1).
+//! failing JWKS endpoint (security catalogue, `docs/security-catalogue.md`: JWKS fault matrix
+//! rows K17, K18, K19; R1).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

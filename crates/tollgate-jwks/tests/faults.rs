@@ -1,4 +1,5 @@
-//! The JWKS fault matrix against a real server (security.md §4.2 K1/K14 connect failures,
+//! The JWKS fault matrix of the security catalogue (`docs/security-catalogue.md`) against a
+//! real server: K1/K14 connect failures,
 //! K2 timeouts, K3 status codes and `Retry-After`, K4 redirects, K5 bad bodies, K6 empty sets,
 //! K7 oversized bodies, K22 content type): each fault is reported as the right `FetchError`,
 //! by `refresh()` and in `status().last_error`, and the last good set is kept until

@@ -1,5 +1,6 @@
 //! Freshness from response headers (clamped), refresh ahead at 3/4 of the lifetime,
-//! conditional requests (304), the bounded stale-if-error window (K15, K13 during an outage)
+//! conditional requests (304), the bounded stale-if-error window (security catalogue,
+//! `docs/security-catalogue.md`: K15, K13 during an outage)
 //! and what `status()` reports. Time only moves through a `ManualClock`; background work is
 //! awaited through `subscribe()`.
 

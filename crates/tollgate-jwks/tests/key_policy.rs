@@ -1,4 +1,5 @@
-//! The key policy applied to sets served by a real endpoint (security.md §4.2 K9, K10): every
+//! The key policy applied to sets served by a real endpoint (security catalogue,
+//! `docs/security-catalogue.md`: K9, K10): every
 //! unusable entry is skipped with its reason, the good keys beside it keep working, and a
 //! duplicated `kid` is unusable.
 

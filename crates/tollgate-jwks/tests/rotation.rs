@@ -1,4 +1,5 @@
-//! Key rotation through the real endpoint (security.md §4.2 K11, K12, K13).
+//! Key rotation through the real endpoint (security catalogue, `docs/security-catalogue.md`:
+//! K11, K12, K13).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

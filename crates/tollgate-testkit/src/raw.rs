@@ -93,7 +93,8 @@ pub fn with_signature(header_b64: &str, payload_b64: &str, signature: &[u8]) -> 
 /// the signature *is* this value, so a JWK `{"kty":"RSA","n":<any larger
 /// modulus, e.g. 256 × 0xFF>,"e":"AQ"}` plus
 /// `with_signature(h, p, &emsa_pkcs1_v15_sha256(b"h.p", 256))` is a forgery that
-/// only an exponent policy stops (security catalogue S8). Edit the bytes for
+/// only an exponent policy stops (row S8 of tollgate's security catalogue,
+/// `docs/security-catalogue.md` in the repository). Edit the bytes for
 /// padding-forgery variants (S4). Returns the bare encoding (shorter than
 /// `modulus_len`) if `modulus_len` is too small to hold it.
 #[must_use]

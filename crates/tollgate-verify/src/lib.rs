@@ -1,8 +1,8 @@
 //! Strict verification of OAuth 2.0 access tokens (JWS compact, RS256) from Amazon Cognito and
 //! any OIDC issuer.
 //!
-//! [`Verifier`] decides who gets in. It follows the contract of tollgate's security
-//! catalogue:
+//! [`Verifier`] decides who gets in. It follows the verifier contract of tollgate's security
+//! catalogue (`docs/security-catalogue.md` in the repository):
 //!
 //! - **One algorithm family, chosen by configuration.** `alg` is compared exactly with the
 //!   allowlist (`RS256` by default) before any key is looked up; `none`, HMAC and every other

@@ -1,4 +1,4 @@
-//! Security catalogue §1E, rows C1–C29: claims. Time rows use the verifier's `ManualClock`,
+//! Security catalogue (`docs/security-catalogue.md`), rows C1–C29: claims. Time rows use the verifier's `ManualClock`,
 //! fixed at `T0`; tokens carry times relative to it (never the system clock, never a sleep).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -1,4 +1,4 @@
-//! Security catalogue §1C, rows H1–H23: the JOSE header (`alg`, `kid`, key-injection
+//! Security catalogue (`docs/security-catalogue.md`), rows H1–H23: the JOSE header (`alg`, `kid`, key-injection
 //! headers, `crit`, `typ`, JWE parameters). H15 (a `kid` of another issuer) is in
 //! `policy.rs` with the other multi-issuer rows.
 

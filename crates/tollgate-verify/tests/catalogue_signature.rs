@@ -1,4 +1,5 @@
-//! Security catalogue §1D, rows S1–S13: signature bytes and RSA key material.
+//! Security catalogue (`docs/security-catalogue.md`), rows S1–S13: signature bytes and RSA key
+//! material.
 //!
 //! Signature rows run through the verifier with the issuer's real key; key-material rows run
 //! through the JWK ingestion policy (`KeySet::from_json`, what every fetched set goes
@@ -562,7 +563,8 @@ async fn s10_component_encoding_rules() {
 
 #[tokio::test]
 async fn duplicate_kid_makes_the_kid_unusable_even_when_the_twin_is_malformed() {
-    // Catalogue §0.3 / K10: two entries with one kid are ambiguous, whichever of them is
+    // Security catalogue K10 (and the contract's key hygiene): two entries with one kid are
+    // ambiguous, whichever of them is
     // broken, and however it is broken.
     let env = Env::new().await;
     let kid = env.key.kid().to_owned();
@@ -676,7 +678,7 @@ async fn s12_psychic_ecdsa_signature_is_refused_by_alg() {
 
 #[tokio::test]
 async fn larger_rsa_keys_verify() {
-    // §3.6 step 4: fresh 3072- and 4096-bit keys (2048 is every other test).
+    // Beyond the vectors: fresh 3072- and 4096-bit keys (2048 is every other test).
     for bits in [3072, 4096] {
         let key = SigningKey::generate_with_bits(bits).unwrap();
         let env = Env::new().await;

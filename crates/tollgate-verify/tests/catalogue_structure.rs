@@ -1,4 +1,5 @@
-//! Security catalogue §1B, rows E1–E14: the compact serialisation and base64url.
+//! Security catalogue (`docs/security-catalogue.md`), rows E1–E14: the compact serialisation
+//! and base64url.
 //!
 //! Every malformed token is otherwise perfect: where the broken part is covered by the
 //! signature, the token is signed over exactly the broken bytes (`raw::sign_segments`), so

@@ -1,4 +1,5 @@
-//! Security catalogue §2: one regression test per known advisory in JWT/JOSE stacks, named
+//! The CVE list of the security catalogue (`docs/security-catalogue.md`): one regression test
+//! per known advisory in JWT/JOSE stacks, named
 //! after it, reproducing the attack against tollgate and asserting the exact refusal. The
 //! catalogue rows each one maps to are in the test's doc comment.
 //!
@@ -728,7 +729,7 @@ async fn cve_2021_21378_envoy_invalid_token_treated_as_missing() {
     );
 }
 
-/// §4 fault matrix + fuzz: crashes in jwt_authn with a remote JWKS (Envoy CVE-2024-45809,
+/// JWKS fault matrix + fuzz: crashes in jwt_authn with a remote JWKS (Envoy CVE-2024-45809,
 /// CVE-2025-64527). A broken JWKS endpoint yields a typed error, never a panic or an accept.
 #[tokio::test]
 async fn cve_2024_45809_cve_2025_64527_envoy_remote_jwks_crash() {
@@ -757,7 +758,7 @@ async fn cve_2024_45809_cve_2025_64527_envoy_remote_jwks_crash() {
     assert_eq!(server.jwks_requests(), 1);
 }
 
-/// H21 (not in §2, but the same class as the duplicate-member parser differentials): the
+/// H21 (not in the CVE list, but the same class as the duplicate-member parser differentials): the
 /// header's duplicate `alg` cannot smuggle `none` past the allowlist.
 #[tokio::test]
 async fn duplicate_alg_parser_differential() {

@@ -1,4 +1,5 @@
-//! Issuer policy: multi-issuer routing (H15, R3), Cognito access vs ID tokens, OIDC `aud`,
+//! Issuer policy: multi-issuer routing (security catalogue, `docs/security-catalogue.md`: H15,
+//! R3), Cognito access vs ID tokens, OIDC `aud`,
 //! scope claims, the client claim, `typ` policy, custom claims and checks, and fail-safe
 //! configuration (a forgotten policy is a `BuildError`, never an open door).
 

@@ -1,4 +1,5 @@
-//! Property tests (security catalogue §5.4): arbitrary input never panics and is never
+//! Property tests of the verifier contract (security catalogue, `docs/security-catalogue.md`):
+//! arbitrary input never panics and is never
 //! accepted; any single-byte mutation of a valid token is refused; sign → verify round-trips
 //! Cognito-shaped claims; the parser accepts nothing outside the compact grammar; time
 //! checks are monotonic around the boundary; scope matching has set semantics.

@@ -1,5 +1,6 @@
-//! Public test vectors (security catalogue §3), read from the vendored copies in
-//! `tests/data` (see `tests/data/README.md`):
+//! Public test vectors, read from the vendored copies in `tests/data` (see
+//! `tests/data/README.md`; deviations cite rows of the security catalogue,
+//! `docs/security-catalogue.md`):
 //!
 //! - Wycheproof RSASSA-PKCS1-v1_5 2048/SHA-256, through our JWK ingestion policy and
 //!   `VerifyingKey::verify`;
@@ -28,8 +29,7 @@ use tollgate_verify::{Algorithm, Malformed, VerifyError, verify_jws};
 
 #[test]
 fn vector_files_match_their_pinned_hashes() {
-    // The sha256 values of tests/data/README.md (and, for the vectors, of the security
-    // catalogue §3).
+    // The sha256 values of tests/data/README.md.
     let files: [(&str, &[u8], &str); 6] = [
         (
             "wycheproof-rsa_signature_2048_sha256_test.json",
@@ -249,7 +249,7 @@ const ALG: Expect = Err(VerifyError::AlgorithmNotAllowed);
 /// Labelled `valid` with header `alg: RS256`, refused by us, and why.
 const JWS_DEVIATIONS: [(u32, &str); 1] = [(
     259,
-    "empty payload: the compact parser requires three non-empty segments (catalogue E4; an access token always has claims)",
+    "empty payload: the compact parser requires three non-empty segments (security catalogue E4; an access token always has claims)",
 )];
 
 /// The exact outcome of each JWS vector.
@@ -354,7 +354,7 @@ fn wycheproof_jws() {
 /// Labelled `invalid`, accepted by us, and why.
 const JWK_DEVIATIONS: [(u32, &str); 1] = [(
     7,
-    "ROCA-vulnerable modulus (CVE-2017-15361) is not detected: optional per catalogue S13; the key is otherwise within policy (2049 bits, e = 65537)",
+    "ROCA-vulnerable modulus (CVE-2017-15361) is not detected: optional per security catalogue S13; the key is otherwise within policy (2049 bits, e = 65537)",
 )];
 
 /// The exact outcome of each JWK vector.
