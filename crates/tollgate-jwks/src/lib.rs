@@ -107,3 +107,8 @@ pub use status::CacheStatus;
 /// The HTTP client crate used for fetching, re-exported so a client passed to
 /// [`JwksCacheBuilder::http_client`] always has the matching version.
 pub use reqwest;
+
+/// The README's code blocks, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

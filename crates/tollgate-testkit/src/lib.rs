@@ -65,3 +65,8 @@ pub use issuer::{
 };
 pub use keys::{SigningKey, cognito_kid, jwks_json};
 pub use token::{DEFAULT_TOKEN_LIFETIME_SECS, TokenBuilder};
+
+/// The README's code blocks, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -99,3 +99,8 @@ pub use responder::{DefaultResponder, ProblemDetails, RejectionResponder};
 pub use scope_requirement::ScopeRequirement;
 #[cfg(feature = "tonic")]
 pub use tonic_ext::TonicRequestExt;
+
+/// The README's code blocks, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

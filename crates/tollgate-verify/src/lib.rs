@@ -77,3 +77,8 @@ pub use verifier::Verifier;
 /// The key layer, re-exported: key caches, sources, clocks and algorithms.
 pub use tollgate_jwks as jwks;
 pub use tollgate_jwks::{Algorithm, Clock, ManualClock, SystemClock};
+
+/// The README's code blocks, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
