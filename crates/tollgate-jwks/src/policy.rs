@@ -129,7 +129,8 @@ mod tests {
         let ok = CachePolicy::default();
         assert!(ok.validate().is_ok());
         let huge = Duration::MAX;
-        let cases: [(fn(&mut CachePolicy, Duration), &str); 7] = [
+        type Set = fn(&mut CachePolicy, Duration);
+        let cases: [(Set, &str); 7] = [
             (|p, d| p.cooldown = d, "cooldown"),
             (|p, d| p.max_stale = d, "max_stale"),
             (|p, d| p.max_ttl = d, "ttl_bounds max"),

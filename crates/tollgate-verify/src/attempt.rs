@@ -41,6 +41,11 @@ pub enum Attempt<C = NoCustomClaims> {
 ///
 /// `Debug` shows only the issuer: never the token, its claims or its key id.
 pub struct PendingVerification<C = NoCustomClaims> {
+    // Boxed: this is the slow path (a key fetch may follow), and it keeps `Attempt` small.
+    inner: Box<Pending<C>>,
+}
+
+struct Pending<C> {
     verifier: Verifier<C>,
     token: Box<str>,
     input_len: usize,
@@ -50,10 +55,12 @@ pub struct PendingVerification<C = NoCustomClaims> {
 impl<C: CustomClaims> PendingVerification<C> {
     pub(crate) fn new(verifier: Verifier<C>, signed: Signed<'_>, checked: Checked) -> Self {
         Self {
-            verifier,
-            token: signed.token().into(),
-            input_len: signed.input_len(),
-            checked,
+            inner: Box::new(Pending {
+                verifier,
+                token: signed.token().into(),
+                input_len: signed.input_len(),
+                checked,
+            }),
         }
     }
 
@@ -75,22 +82,29 @@ impl<C: CustomClaims> PendingVerification<C> {
     ///
     /// When a key fetch is needed outside a Tokio runtime: fetches run as Tokio tasks.
     pub async fn finish(self) -> Result<VerifiedToken<C>, VerifyError> {
-        let key = self.verifier.key(&self.checked).await?;
-        let signed = Signed::from_owned(&self.token, self.input_len);
-        self.verifier.finish(signed, self.checked, key)
+        let Pending {
+            verifier,
+            token,
+            input_len,
+            checked,
+        } = *self.inner;
+        let key = verifier.key(&checked).await?;
+        verifier.finish(Signed::from_owned(&token, input_len), checked, key)
     }
+}
 
+impl<C> PendingVerification<C> {
     /// The `iss` of the issuer whose key is needed.
     #[must_use]
     pub fn issuer(&self) -> &str {
-        self.verifier.issuer_at(self.checked.issuer())
+        self.inner.verifier.issuer_at(self.inner.checked.issuer())
     }
 }
 
 impl<C> fmt::Debug for PendingVerification<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PendingVerification")
-            .field("issuer", &self.verifier.issuer_at(self.checked.issuer()))
+            .field("issuer", &self.issuer())
             .finish_non_exhaustive()
     }
 }
