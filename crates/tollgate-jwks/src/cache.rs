@@ -44,8 +44,9 @@ pub(crate) struct Inner {
     clock: Arc<dyn Clock>,
     snapshot: ArcSwapOption<Snapshot>,
     state: Mutex<State>,
-    /// The fetch in flight, tagged with its id so that only that fetch clears the slot.
-    flight: Mutex<Option<(u64, Flight)>>,
+    /// The fetch in flight, tagged with its id (so that only that fetch clears the slot) and
+    /// with what started it.
+    flight: Mutex<Option<Running>>,
     flight_ids: AtomicU64,
     stats: Stats,
     wake: Arc<Notify>,
@@ -72,11 +73,20 @@ impl Snapshot {
     }
 }
 
+/// The fetch in flight.
+struct Running {
+    id: u64,
+    trigger: Trigger,
+    flight: Flight,
+}
+
 #[derive(Default)]
 struct State {
     jwks_url: Option<Url>,
     validators: Validators,
-    last_attempt: Option<Instant>,
+    /// When the last on-demand fetch (unknown `kid`, missing keys) started: the cooldown
+    /// counts from here, and from nothing else.
+    last_demand: Option<Instant>,
     last_success: Option<Instant>,
     last_error: Option<FetchError>,
     consecutive_failures: u32,
@@ -105,6 +115,11 @@ enum Trigger {
 }
 
 impl Trigger {
+    /// Whether a lookup asked for this fetch (it then starts the cooldown).
+    fn is_on_demand(self) -> bool {
+        matches!(self, Self::MissingKeys | Self::UnknownKid)
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Self::MissingKeys => "missing_keys",
@@ -117,7 +132,11 @@ impl Trigger {
 
 enum Decision {
     Found(Arc<VerifyingKey>),
-    Wait(Flight),
+    /// Wait for this fetch; `on_demand` tells whether a lookup started it.
+    Wait {
+        flight: Flight,
+        on_demand: bool,
+    },
     Reject(LookupError),
 }
 
@@ -179,9 +198,18 @@ impl JwksCache {
     /// waits, even while a refresh is running. Otherwise:
     ///
     /// - unknown `kid` in a usable set: one refetch, shared by every concurrent miss and allowed
-    ///   at most once per cooldown window; inside the window the lookup fails at once;
+    ///   at most once per cooldown window; inside the window the lookup fails at once. Only
+    ///   such on-demand fetches start the window: the start-up prefetch, scheduled refreshes
+    ///   and [`JwksCache::refresh`] never delay the fetch of a newly published key;
     /// - no usable set (nothing fetched yet, or older than the stale limit): the same
-    ///   single-flight, rate-limited fetch.
+    ///   single-flight, rate-limited fetch;
+    /// - after a failed fetch, until its scheduled retry (exponential backoff, `Retry-After`),
+    ///   lookups that would fetch fail at once: a failing issuer is retried on the backoff
+    ///   schedule, not by traffic.
+    ///
+    /// A lookup that arrives while a refresh it did not ask for is in flight waits for that
+    /// refresh; if the key is still missing afterwards (the answer predates it), the lookup
+    /// asks for one fetch of its own under the rules above.
     ///
     /// `kid`s that are empty or longer than the configured limit never cause a fetch.
     ///
@@ -195,9 +223,8 @@ impl JwksCache {
     /// When a fetch is needed outside a Tokio runtime: fetches run as Tokio tasks.
     pub async fn key(&self, kid: &str) -> Result<Arc<VerifyingKey>, LookupError> {
         let inner = &self.inner;
-        let now = inner.clock.now();
         let usable = match inner.snapshot.load().as_deref() {
-            Some(snapshot) if snapshot.is_usable(now) => {
+            Some(snapshot) if snapshot.is_usable(inner.clock.now()) => {
                 if let Some(key) = snapshot.keys.get(kid) {
                     return Ok(Arc::clone(key));
                 }
@@ -208,27 +235,41 @@ impl JwksCache {
         if usable && (kid.is_empty() || kid.len() > inner.options.max_kid_len) {
             return Err(LookupError::UnknownKid);
         }
-        let trigger = if usable {
-            Trigger::UnknownKid
-        } else {
-            Trigger::MissingKeys
-        };
-        let flight = match inner.decide(kid, trigger) {
-            Decision::Found(key) => return Ok(key),
-            Decision::Reject(error) => return Err(error),
-            Decision::Wait(flight) => flight,
-        };
-        // The outcome is read from the snapshot; the fetch error (if any) is in `status()`.
-        let _ = flight.await;
-        let now = inner.clock.now();
-        match inner.snapshot.load().as_deref() {
-            Some(snapshot) if snapshot.is_usable(now) => snapshot
-                .keys
-                .get(kid)
-                .cloned()
-                .ok_or(LookupError::UnknownKid),
-            _ => Err(LookupError::KeysUnavailable),
+        let mut usable = usable;
+        // At most two rounds: a refresh nobody asked for, then one fetch of our own.
+        for round in 0..2 {
+            let trigger = if usable {
+                Trigger::UnknownKid
+            } else {
+                Trigger::MissingKeys
+            };
+            let (flight, on_demand) = match inner.decide(kid, trigger) {
+                Decision::Found(key) => return Ok(key),
+                Decision::Reject(error) => return Err(error),
+                Decision::Wait { flight, on_demand } => (flight, on_demand),
+            };
+            // The outcome is read from the snapshot; the fetch error (if any) is in `status()`.
+            let _ = flight.await;
+            let now = inner.clock.now();
+            let outcome = match inner.snapshot.load().as_deref() {
+                Some(snapshot) if snapshot.is_usable(now) => {
+                    usable = true;
+                    snapshot
+                        .keys
+                        .get(kid)
+                        .cloned()
+                        .ok_or(LookupError::UnknownKid)
+                }
+                _ => {
+                    usable = false;
+                    Err(LookupError::KeysUnavailable)
+                }
+            };
+            if outcome.is_ok() || on_demand || round == 1 {
+                return outcome;
+            }
         }
+        Err(LookupError::UnknownKid)
     }
 
     /// The key with this `kid` if the usable cached set has it, without any I/O or waiting.
@@ -386,8 +427,11 @@ impl Inner {
         {
             return Decision::Found(Arc::clone(key));
         }
-        if let Some((_, running)) = flight.as_ref() {
-            return Decision::Wait(running.clone());
+        if let Some(running) = flight.as_ref() {
+            return Decision::Wait {
+                flight: running.flight.clone(),
+                on_demand: running.trigger.is_on_demand(),
+            };
         }
         let rejection = match trigger {
             Trigger::UnknownKid => LookupError::UnknownKid,
@@ -396,20 +440,28 @@ impl Inner {
         if self.fetcher.is_none() {
             return Decision::Reject(rejection);
         }
-        let cooling = lock(&self.state)
-            .last_attempt
-            .is_some_and(|last| now.saturating_duration_since(last) < self.policy.cooldown);
-        if cooling {
+        let refused = {
+            let state = lock(&self.state);
+            if state
+                .last_demand
+                .is_some_and(|last| now.saturating_duration_since(last) < self.policy.cooldown)
+            {
+                Some("fetch refused: inside cooldown window")
+            } else if state.consecutive_failures > 0
+                && state.next_refresh.is_some_and(|retry| now < retry)
+            {
+                Some("fetch refused: backing off after a failed fetch")
+            } else {
+                None
+            }
+        };
+        if let Some(reason) = refused {
             self.stats
                 .cooldown_rejections
                 .fetch_add(1, Ordering::Relaxed);
             #[cfg(feature = "metrics")]
             crate::metrics::cooldown_rejection();
-            tracing::debug!(
-                target: "tollgate_jwks",
-                trigger = trigger.as_str(),
-                "fetch refused: inside cooldown window"
-            );
+            tracing::debug!(target: "tollgate_jwks", trigger = trigger.as_str(), "{reason}");
             return Decision::Reject(rejection);
         }
         if trigger == Trigger::UnknownKid {
@@ -417,20 +469,25 @@ impl Inner {
                 .unknown_kid_refetches
                 .fetch_add(1, Ordering::Relaxed);
         }
-        Decision::Wait(self.start(&mut flight, trigger))
+        Decision::Wait {
+            flight: self.start(&mut flight, trigger),
+            on_demand: true,
+        }
     }
 
     /// Joins the running fetch or starts one, ignoring the cooldown.
     fn join_or_start(self: &Arc<Self>, trigger: Trigger) -> Flight {
         let mut flight = lock(&self.flight);
         match flight.as_ref() {
-            Some((_, running)) => running.clone(),
+            Some(running) => running.flight.clone(),
             None => self.start(&mut flight, trigger),
         }
     }
 
-    fn start(self: &Arc<Self>, slot: &mut Option<(u64, Flight)>, trigger: Trigger) -> Flight {
-        lock(&self.state).last_attempt = Some(self.clock.now());
+    fn start(self: &Arc<Self>, slot: &mut Option<Running>, trigger: Trigger) -> Flight {
+        if trigger.is_on_demand() {
+            lock(&self.state).last_demand = Some(self.clock.now());
+        }
         self.ensure_refresher();
         let id = self.flight_ids.fetch_add(1, Ordering::Relaxed);
         let inner = Arc::clone(self);
@@ -441,14 +498,18 @@ impl Inner {
         let future: FlightFuture =
             Box::pin(async move { task.await.unwrap_or(Err(FetchError::Internal)) });
         let shared = future.shared();
-        *slot = Some((id, shared.clone()));
+        *slot = Some(Running {
+            id,
+            trigger,
+            flight: shared.clone(),
+        });
         shared
     }
 
     /// Empties the in-flight slot if it still holds fetch `id`.
     fn clear_flight(&self, id: u64) {
         let mut slot = lock(&self.flight);
-        if slot.as_ref().is_some_and(|(running, _)| *running == id) {
+        if slot.as_ref().is_some_and(|running| running.id == id) {
             *slot = None;
         }
     }

@@ -436,17 +436,39 @@ async fn cached_kids_answer_at_once_while_background_or_unknown_kid_fetches_hang
     for _ in 0..100 {
         assert!(cache.key(&kid).now_or_never().expect("no wait").is_ok());
     }
-    // An unknown kid joins the running fetch (no second request) and waits for it...
+    // An unknown kid joins the running fetch (no second request while it runs) and waits for
+    // it...
     let mut unknown = Box::pin(cache.key("rotated-in"));
     assert!(futures_util::poll!(unknown.as_mut()).is_pending());
+    assert_eq!(issuer.jwks_requests(), 2);
     // ...while the known kid still does not wait.
     assert!(cache.key(&kid).now_or_never().expect("no wait").is_ok());
+    issuer.release_jwks();
+    // The background refresh was no unknown-kid fetch, so it does not stand in for one: the
+    // lookup makes its own refetch (which starts the cooldown), then is refused.
+    assert_eq!(
+        guard("unknown kid", unknown).await.unwrap_err(),
+        LookupError::UnknownKid
+    );
+    assert_eq!(issuer.jwks_requests(), 3);
+    assert_eq!(cache.status().unknown_kid_refetches, 1);
+
+    // An unknown-kid refetch held at the server: known kids do not wait for it either.
+    clock.advance(Duration::from_secs(10));
+    issuer.hold_jwks();
+    let mut unknown = Box::pin(cache.key("rotated-in-later"));
+    assert!(futures_util::poll!(unknown.as_mut()).is_pending());
+    guard("unknown-kid request", issuer.wait_for_jwks_requests(4)).await;
+    for _ in 0..100 {
+        assert!(cache.key(&kid).now_or_never().expect("no wait").is_ok());
+    }
     issuer.release_jwks();
     assert_eq!(
         guard("unknown kid", unknown).await.unwrap_err(),
         LookupError::UnknownKid
     );
-    assert_eq!(issuer.jwks_requests(), 2);
+    assert_eq!(issuer.jwks_requests(), 4);
+    assert_eq!(cache.status().unknown_kid_refetches, 2);
 }
 
 /// An attempt announced by `subscribe()` has already left the in-flight slot: a `refresh()`

@@ -49,8 +49,9 @@ async fn new_kid_verifies_right_after_the_refetch() {
     assert_eq!(issuer.jwks_requests(), 2);
 }
 
-/// K12: rotation inside the cooldown window: the new `kid` is refused at once, without a
-/// request, until the window ends; then one refetch finds it.
+/// K12: rotation inside the cooldown window of an unknown-`kid` refetch (here one caused by a
+/// stray token): the new `kid` is refused at once, without a request, until the window ends;
+/// then one refetch finds it.
 #[tokio::test]
 async fn rotation_inside_the_cooldown_is_refused_until_it_ends() {
     let issuer = common::issuer().await;
@@ -60,6 +61,13 @@ async fn rotation_inside_the_cooldown_is_refused_until_it_ends() {
         .build()
         .unwrap();
     guard("prefetch", cache.prefetch()).await.unwrap();
+    assert_eq!(
+        guard("stray refetch", cache.key("stray-kid"))
+            .await
+            .unwrap_err(),
+        LookupError::UnknownKid
+    );
+    assert_eq!(issuer.jwks_requests(), 2);
     let new_signer = common::key(1);
     issuer.rotate_to(new_signer.clone());
 
@@ -72,17 +80,17 @@ async fn rotation_inside_the_cooldown_is_refused_until_it_ends() {
         assert_eq!(refused.unwrap_err(), LookupError::UnknownKid);
     }
     // 29 s elapsed: still inside.
-    assert_eq!(issuer.jwks_requests(), 1);
+    assert_eq!(issuer.jwks_requests(), 2);
     assert_eq!(cache.status().cooldown_rejections, 3);
 
     clock.advance(Duration::from_secs(1));
     let new = guard("refetch", cache.key(new_signer.kid())).await.unwrap();
     common::assert_verifies(&new, &new_signer);
-    assert_eq!(issuer.jwks_requests(), 2);
+    assert_eq!(issuer.jwks_requests(), 3);
 }
 
-/// K12: the cooldown counts from the last attempt of any kind, including a refetch that did
-/// not find the key; the key published just after that refetch waits one more window.
+/// K12: the cooldown counts from the last unknown-`kid` refetch, including one that did not
+/// find the key; the key published just after that refetch waits one more window.
 #[tokio::test]
 async fn key_published_just_after_a_refetch_waits_one_window() {
     let issuer = common::issuer().await;
@@ -146,6 +154,15 @@ async fn removed_key_is_revoked_after_the_next_successful_refresh() {
     assert!(!cache.is_trusted(&removed_key));
     assert!(cache.cached_key(removed.kid()).is_none());
     assert!(cache.key_set().unwrap().get(removed.kid()).is_none());
+    // The removed kid is now unknown: one refetch (the refreshes above started no cooldown),
+    // then refusals at once until the cooldown ends, then one more refetch.
+    assert_eq!(
+        guard("refetch", cache.key(removed.kid()))
+            .await
+            .unwrap_err(),
+        LookupError::UnknownKid
+    );
+    assert_eq!(issuer.jwks_requests(), 4);
     assert_eq!(
         cache
             .key(removed.kid())
@@ -154,6 +171,7 @@ async fn removed_key_is_revoked_after_the_next_successful_refresh() {
             .unwrap_err(),
         LookupError::UnknownKid
     );
+    assert_eq!(issuer.jwks_requests(), 4);
     clock.advance(COOLDOWN);
     assert_eq!(
         guard("refetch", cache.key(removed.kid()))
@@ -212,4 +230,225 @@ async fn removal_takes_effect_at_the_background_refresh() {
         .unwrap();
     assert!(removed_key.is_revoked());
     assert!(cache.cached_key(removed.kid()).is_none());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 9: no blind window after fetches that no unknown `kid` asked for.
+// ---------------------------------------------------------------------------------------------
+
+/// Publishes `signer` and asserts that the next lookup of its `kid`, `after` the last fetch,
+/// fetches once and gets a key that verifies its signatures.
+async fn new_kid_is_learned_at_once(
+    issuer: &tollgate_testkit::TestIssuer,
+    cache: &tollgate_jwks::JwksCache,
+    clock: &ManualClock,
+    signer: &tollgate_testkit::SigningKey,
+) {
+    let requests = issuer.jwks_requests();
+    let refetches = cache.status().unknown_kid_refetches;
+    issuer.rotate_to(signer.clone());
+    clock.advance(Duration::from_secs(1));
+    let key = guard("refetch", cache.key(signer.kid()))
+        .await
+        .expect("the new kid is fetched, not refused by a cooldown");
+    common::assert_verifies(&key, signer);
+    assert_eq!(issuer.jwks_requests(), requests + 1);
+    let status = cache.status();
+    assert_eq!(status.unknown_kid_refetches, refetches + 1);
+    assert_eq!(status.cooldown_rejections, 0);
+}
+
+/// The `resource_server` scenario: the start-up prefetch is the only fetch; one second later
+/// the issuer publishes a key and signs with it. The first token is accepted with exactly one
+/// more request.
+#[tokio::test]
+async fn new_kid_right_after_the_prefetch_is_fetched_at_once() {
+    let issuer = common::issuer().await;
+    let clock = ManualClock::new();
+    let cache = common::url_cache(&issuer, &clock)
+        .cooldown(COOLDOWN)
+        .build()
+        .unwrap();
+    guard("prefetch", cache.prefetch()).await.unwrap();
+    new_kid_is_learned_at_once(&issuer, &cache, &clock, &common::key(1)).await;
+    assert_eq!(issuer.jwks_requests(), 2);
+}
+
+/// A scheduled refresh (answered with a new set) does not open a blind window either.
+#[tokio::test]
+async fn new_kid_right_after_a_scheduled_refresh_is_fetched_at_once() {
+    let issuer = common::issuer().await;
+    let clock = ManualClock::new();
+    let cache = common::url_cache(&issuer, &clock)
+        .cooldown(COOLDOWN)
+        .build()
+        .unwrap();
+    guard("prefetch", cache.prefetch()).await.unwrap();
+    // The set changes before the refresh, so the refresh is a full 200 answer.
+    issuer.publish_key(common::key(2));
+    let mut attempts = cache.subscribe();
+    attempts.borrow_and_update();
+    clock.advance(cache.status().next_refresh_in.unwrap());
+    guard("scheduled refresh", attempts.changed())
+        .await
+        .unwrap();
+    assert_eq!(issuer.jwks_requests(), 2);
+    assert_eq!(cache.status().key_count, 2);
+    assert_eq!(issuer.not_modified_responses(), 0);
+    new_kid_is_learned_at_once(&issuer, &cache, &clock, &common::key(1)).await;
+    assert_eq!(issuer.jwks_requests(), 3);
+}
+
+/// A scheduled refresh answered 304 Not Modified does not open a blind window.
+#[tokio::test]
+async fn new_kid_right_after_a_304_is_fetched_at_once() {
+    let issuer = common::issuer().await;
+    let clock = ManualClock::new();
+    let cache = common::url_cache(&issuer, &clock)
+        .cooldown(COOLDOWN)
+        .build()
+        .unwrap();
+    guard("prefetch", cache.prefetch()).await.unwrap();
+    let mut attempts = cache.subscribe();
+    attempts.borrow_and_update();
+    clock.advance(cache.status().next_refresh_in.unwrap());
+    guard("scheduled refresh", attempts.changed())
+        .await
+        .unwrap();
+    assert_eq!(issuer.not_modified_responses(), 1);
+    assert_eq!(cache.status().not_modified, 1);
+    new_kid_is_learned_at_once(&issuer, &cache, &clock, &common::key(1)).await;
+    // The refetch is conditional on the ETag of the unchanged set, which no longer matches.
+    assert_eq!(issuer.not_modified_responses(), 1);
+    assert_eq!(issuer.jwks_requests(), 3);
+}
+
+/// An explicit `refresh()` does not open a blind window.
+#[tokio::test]
+async fn new_kid_right_after_an_explicit_refresh_is_fetched_at_once() {
+    let issuer = common::issuer().await;
+    let clock = ManualClock::new();
+    let cache = common::url_cache(&issuer, &clock)
+        .cooldown(COOLDOWN)
+        .build()
+        .unwrap();
+    guard("prefetch", cache.prefetch()).await.unwrap();
+    clock.advance(Duration::from_secs(5));
+    guard("refresh", cache.refresh()).await.unwrap();
+    new_kid_is_learned_at_once(&issuer, &cache, &clock, &common::key(1)).await;
+    assert_eq!(issuer.jwks_requests(), 3);
+}
+
+/// K12: the cooldown is started by an unknown-`kid` fetch. A second new `kid` inside that window
+/// is refused at once without a request; the first lookup after the window fetches it.
+#[tokio::test]
+async fn second_new_kid_inside_the_cooldown_of_the_first_is_refused_without_a_fetch() {
+    let issuer = common::issuer().await;
+    let clock = ManualClock::new();
+    let cache = common::url_cache(&issuer, &clock)
+        .cooldown(COOLDOWN)
+        .build()
+        .unwrap();
+    guard("prefetch", cache.prefetch()).await.unwrap();
+    let first = common::key(1);
+    new_kid_is_learned_at_once(&issuer, &cache, &clock, &first).await;
+
+    let second = common::key(2);
+    issuer.rotate_to(second.clone());
+    for step in [1, 10, 17] {
+        clock.advance(Duration::from_secs(step));
+        let refused = cache
+            .key(second.kid())
+            .now_or_never()
+            .expect("refused at once");
+        assert_eq!(refused.unwrap_err(), LookupError::UnknownKid);
+    }
+    // 28 s after the first refetch: still inside its window, and no request was made.
+    assert_eq!(issuer.jwks_requests(), 2);
+    assert_eq!(cache.status().cooldown_rejections, 3);
+    // The first key stays a cache hit throughout.
+    assert!(cache.cached_key(first.kid()).is_some());
+
+    clock.advance(Duration::from_secs(2));
+    let key = guard("refetch", cache.key(second.kid())).await.unwrap();
+    common::assert_verifies(&key, &second);
+    assert_eq!(issuer.jwks_requests(), 3);
+    assert_eq!(cache.status().unknown_kid_refetches, 2);
+}
+
+/// A lookup of a new `kid` that arrives while a scheduled refresh is in flight joins it; when
+/// that refresh's answer predates the new key, the lookup is not refused on its strength: it
+/// fetches once more (the refresh was no unknown-`kid` fetch).
+#[tokio::test]
+async fn new_kid_missing_from_an_in_flight_refresh_is_fetched_after_it() {
+    let issuer = common::issuer().await;
+    let clock = ManualClock::new();
+    let cache = common::url_cache(&issuer, &clock)
+        .cooldown(COOLDOWN)
+        .build()
+        .unwrap();
+    guard("prefetch", cache.prefetch()).await.unwrap();
+    // The scheduled refresh is answered with the set as it was before the rotation.
+    let before = common::set(&[common::jwk(&common::key(0), common::key(0).kid())]);
+    issuer.fail_next_jwks(1, JwksFault::Body(before));
+    issuer.hold_jwks();
+    let mut attempts = cache.subscribe();
+    attempts.borrow_and_update();
+    clock.advance(cache.status().next_refresh_in.unwrap());
+    guard("scheduled request", issuer.wait_for_jwks_requests(2)).await;
+
+    let signer = common::key(1);
+    issuer.rotate_to(signer.clone());
+    let mut lookup = Box::pin(cache.key(signer.kid()));
+    assert!(
+        futures_util::poll!(lookup.as_mut()).is_pending(),
+        "joins the refresh in flight"
+    );
+    issuer.release_jwks();
+    let key = guard("lookup", lookup).await.unwrap();
+    common::assert_verifies(&key, &signer);
+    assert_eq!(issuer.jwks_requests(), 3);
+    assert_eq!(cache.status().unknown_kid_refetches, 1);
+}
+
+/// After a failed fetch the cache backs off: an unknown `kid` is refused at once until the
+/// scheduled retry (no demand fetches against a failing issuer), and the retry learns it.
+#[tokio::test]
+async fn after_a_failed_refresh_unknown_kids_wait_for_the_retry() {
+    let issuer = common::issuer().await;
+    let clock = ManualClock::new();
+    let cache = common::url_cache(&issuer, &clock)
+        .cooldown(COOLDOWN)
+        .retry_backoff(Duration::from_secs(8), Duration::from_secs(60))
+        .build()
+        .unwrap();
+    guard("prefetch", cache.prefetch()).await.unwrap();
+    issuer.fail_next_jwks(1, JwksFault::Status(503));
+    let mut attempts = cache.subscribe();
+    attempts.borrow_and_update();
+    clock.advance(cache.status().next_refresh_in.unwrap());
+    guard("failed refresh", attempts.changed()).await.unwrap();
+    let retry_in = cache.status().next_refresh_in.unwrap();
+    assert!(retry_in >= Duration::from_secs(4) && retry_in <= Duration::from_secs(8));
+
+    let signer = common::key(1);
+    issuer.rotate_to(signer.clone());
+    let refused = cache
+        .key(signer.kid())
+        .now_or_never()
+        .expect("refused at once while backing off");
+    assert_eq!(refused.unwrap_err(), LookupError::UnknownKid);
+    assert_eq!(issuer.jwks_requests(), 2);
+    assert_eq!(cache.status().cooldown_rejections, 1);
+
+    clock.advance(retry_in);
+    guard("retry", attempts.changed()).await.unwrap();
+    assert_eq!(issuer.jwks_requests(), 3);
+    let key = cache
+        .key(signer.kid())
+        .now_or_never()
+        .expect("the retry brought the key")
+        .unwrap();
+    common::assert_verifies(&key, &signer);
+    assert_eq!(cache.status().unknown_kid_refetches, 0);
 }
