@@ -42,6 +42,8 @@ pub(crate) struct Inner {
     options: KeySetOptions,
     policy: CachePolicy,
     clock: Arc<dyn Clock>,
+    /// The `issuer` label of metrics and log events.
+    label: Arc<str>,
     snapshot: ArcSwapOption<Snapshot>,
     state: Mutex<State>,
     /// The fetch in flight, tagged with its id (so that only that fetch clears the slot) and
@@ -49,6 +51,8 @@ pub(crate) struct Inner {
     flight: Mutex<Option<Running>>,
     flight_ids: AtomicU64,
     stats: Stats,
+    /// Jitter of refresh times and retry delays.
+    rng: Mutex<fastrand::Rng>,
     wake: Arc<Notify>,
     shutdown: Arc<Notify>,
     refresher_started: AtomicBool,
@@ -144,16 +148,30 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Everything a cache is made of, from the builder.
+pub(crate) struct CacheParts {
+    pub(crate) source: SourceKind,
+    pub(crate) allow_http: bool,
+    pub(crate) fetcher: Option<Fetcher>,
+    pub(crate) options: KeySetOptions,
+    pub(crate) policy: CachePolicy,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) initial: Option<KeySet>,
+    pub(crate) label: String,
+}
+
 impl JwksCache {
-    pub(crate) fn from_parts(
-        source: SourceKind,
-        allow_http: bool,
-        fetcher: Option<Fetcher>,
-        options: KeySetOptions,
-        policy: CachePolicy,
-        clock: Arc<dyn Clock>,
-        initial: Option<KeySet>,
-    ) -> Self {
+    pub(crate) fn from_parts(parts: CacheParts) -> Self {
+        let CacheParts {
+            source,
+            allow_http,
+            fetcher,
+            options,
+            policy,
+            clock,
+            initial,
+            label,
+        } = parts;
         let jwks_url = match &source {
             SourceKind::Url(url) => Some(url.clone()),
             _ => None,
@@ -168,6 +186,7 @@ impl JwksCache {
             })
         });
         let (events, _) = watch::channel(0);
+        let rng = Mutex::new(policy.jitter_rng());
         Self {
             inner: Arc::new(Inner {
                 source,
@@ -176,6 +195,7 @@ impl JwksCache {
                 options,
                 policy,
                 clock,
+                label: Arc::from(label),
                 snapshot: ArcSwapOption::new(snapshot),
                 state: Mutex::new(State {
                     jwks_url,
@@ -184,6 +204,7 @@ impl JwksCache {
                 flight: Mutex::new(None),
                 flight_ids: AtomicU64::new(0),
                 stats: Stats::default(),
+                rng,
                 wake: Arc::new(Notify::new()),
                 shutdown: Arc::new(Notify::new()),
                 refresher_started: AtomicBool::new(false),
@@ -402,6 +423,13 @@ impl JwksCache {
         }
     }
 
+    /// The `issuer` label of this cache's metrics and log events
+    /// ([`JwksCacheBuilder::issuer_label`](crate::JwksCacheBuilder::issuer_label)).
+    #[must_use]
+    pub fn issuer_label(&self) -> &str {
+        &self.inner.label
+    }
+
     /// The key-set options (allowed algorithms, limits).
     #[must_use]
     pub fn options(&self) -> &KeySetOptions {
@@ -460,8 +488,13 @@ impl Inner {
                 .cooldown_rejections
                 .fetch_add(1, Ordering::Relaxed);
             #[cfg(feature = "metrics")]
-            crate::metrics::cooldown_rejection();
-            tracing::debug!(target: "tollgate_jwks", trigger = trigger.as_str(), "{reason}");
+            crate::metrics::cooldown_rejection(&self.label);
+            tracing::debug!(
+                target: "tollgate_jwks",
+                issuer = %self.label,
+                trigger = trigger.as_str(),
+                "{reason}"
+            );
             return Decision::Reject(rejection);
         }
         if trigger == Trigger::UnknownKid {
@@ -533,7 +566,7 @@ impl Inner {
             Err(error) => error.label(),
         };
         #[cfg(feature = "metrics")]
-        crate::metrics::fetch(outcome, now.saturating_duration_since(started));
+        crate::metrics::fetch(&self.label, outcome, now.saturating_duration_since(started));
         let _ = started;
         {
             let mut state = lock(&self.state);
@@ -548,10 +581,12 @@ impl Inner {
                     state.consecutive_failures = state.consecutive_failures.saturating_add(1);
                     state.last_error = Some(error.clone());
                     let retry_after = error.retry_after().map(Duration::from_secs);
-                    state.next_refresh = Some(after(
-                        now,
-                        self.policy.backoff(state.consecutive_failures, retry_after),
-                    ));
+                    let delay = self.policy.backoff(
+                        state.consecutive_failures,
+                        retry_after,
+                        &mut lock(&self.rng),
+                    );
+                    state.next_refresh = Some(after(now, delay));
                     if matches!(self.source, SourceKind::Discovery { .. }) {
                         // The issuer may have moved its keys: discover again next time.
                         state.jwks_url = None;
@@ -562,6 +597,7 @@ impl Inner {
         match &result {
             Ok(_) => tracing::debug!(
                 target: "tollgate_jwks",
+                issuer = %self.label,
                 trigger = trigger.as_str(),
                 outcome,
                 keys = self.snapshot.load().as_deref().map_or(0, |s| s.keys.len()),
@@ -569,6 +605,7 @@ impl Inner {
             ),
             Err(error) => tracing::warn!(
                 target: "tollgate_jwks",
+                issuer = %self.label,
                 trigger = trigger.as_str(),
                 outcome,
                 error = %error,
@@ -637,7 +674,7 @@ impl Inner {
         let ttl = self.policy.ttl(max_age);
         let fresh_until = after(now, ttl);
         #[cfg(feature = "metrics")]
-        crate::metrics::keys(keys.len());
+        crate::metrics::keys(&self.label, keys.len());
         self.snapshot.store(Some(Arc::new(Snapshot {
             keys,
             fetched_at: now,
@@ -648,7 +685,8 @@ impl Inner {
         if let Some(validators) = validators {
             state.validators = validators;
         }
-        state.next_refresh = Some(after(now, CachePolicy::refresh_after(ttl)));
+        let refresh_in = self.policy.refresh_after(ttl, &mut lock(&self.rng));
+        state.next_refresh = Some(after(now, refresh_in));
         Ok(changed)
     }
 

@@ -503,7 +503,7 @@ async fn cached_kids_answer_at_once_while_background_or_unknown_kid_fetches_hang
 
     // Background refresh (due at 3/4 of 600 s) held at the server.
     issuer.hold_jwks();
-    clock.advance(Duration::from_secs(450));
+    clock.advance(cache.status().next_refresh_in.unwrap());
     guard("background request", issuer.wait_for_jwks_requests(2)).await;
     for _ in 0..100 {
         assert!(cache.key(&kid).now_or_never().expect("no wait").is_ok());

@@ -224,7 +224,7 @@ async fn removal_takes_effect_at_the_background_refresh() {
     let removed_key = cache.key(removed.kid()).await.unwrap();
     issuer.remove_key(removed.kid());
     let mut attempts = cache.subscribe();
-    clock.advance(Duration::from_secs(450));
+    clock.advance(cache.status().next_refresh_in.unwrap());
     guard("background refresh", attempts.changed())
         .await
         .unwrap();
