@@ -59,8 +59,14 @@ pub(crate) struct Inner {
     events: watch::Sender<u64>,
 }
 
+/// How many `kid`s removed by the issuer a cache remembers (the most recent ones).
+const MAX_RETIRED_KIDS: usize = 64;
+
 struct Snapshot {
     keys: KeySet,
+    /// `kid`s that earlier sets had and this one does not, most recent last: tokens naming them
+    /// were signed by a retired key, and fetching again for them would be wasted.
+    retired: Arc<[Box<str>]>,
     fetched_at: Instant,
     /// `None` for static sets, which never go stale.
     fresh_until: Option<Instant>,
@@ -180,6 +186,7 @@ impl JwksCache {
         let snapshot = initial.map(|keys| {
             Arc::new(Snapshot {
                 keys,
+                retired: Arc::from([]),
                 fetched_at: now,
                 fresh_until: None,
                 usable_until: None,
@@ -232,7 +239,10 @@ impl JwksCache {
     /// refresh; if the key is still missing afterwards (the answer predates it), the lookup
     /// asks for one fetch of its own under the rules above.
     ///
-    /// `kid`s that are empty or longer than the configured limit never cause a fetch.
+    /// `kid`s that are empty or longer than the configured limit never cause a fetch, and
+    /// neither do the `kid`s of keys the issuer retired (listed by an earlier set, not by the
+    /// current one; the last 64 are remembered): fetching again would not bring them back, and
+    /// a set that lists one again is seen at the next refresh.
     ///
     /// # Errors
     ///
@@ -455,6 +465,19 @@ impl Inner {
         {
             return Decision::Found(Arc::clone(key));
         }
+        // A kid the issuer retired: no fetch will bring it back (a set that lists it again
+        // will be seen at the next refresh).
+        if let Some(snapshot) = self.snapshot.load().as_deref()
+            && snapshot.is_usable(now)
+            && snapshot.retired.iter().any(|retired| **retired == *kid)
+        {
+            tracing::debug!(
+                target: "tollgate_jwks",
+                issuer = %self.label,
+                "kid of a retired key: refused without a fetch"
+            );
+            return Decision::Reject(LookupError::UnknownKid);
+        }
         if let Some(running) = flight.as_ref() {
             return Decision::Wait {
                 flight: running.flight.clone(),
@@ -647,18 +670,21 @@ impl Inner {
             .fetch_jwks(&url, validators.as_ref(), self.clock.unix_now())
             .await?;
         let now = self.clock.now();
-        let (keys, validators, max_age, changed) = match outcome {
+        let (keys, validators, max_age, retired, changed) = match outcome {
             FetchOutcome::Modified {
                 body,
                 validators,
                 max_age,
             } => {
                 let keys = KeySet::from_json(&body, &self.options)?;
-                let keys = match &previous {
-                    Some(previous) => keys.succeed(&previous.keys),
-                    None => keys,
+                let (keys, retired) = match &previous {
+                    Some(previous) => {
+                        let retired = retired_kids(previous, &keys);
+                        (keys.succeed(&previous.keys), retired)
+                    }
+                    None => (keys, Arc::from([])),
                 };
-                (keys, Some(validators), max_age, true)
+                (keys, Some(validators), max_age, retired, true)
             }
             FetchOutcome::NotModified { max_age } => {
                 self.stats.not_modified.fetch_add(1, Ordering::Relaxed);
@@ -668,7 +694,13 @@ impl Inner {
                         retry_after: None,
                     });
                 };
-                (previous.keys.clone(), None, max_age, false)
+                (
+                    previous.keys.clone(),
+                    None,
+                    max_age,
+                    Arc::clone(&previous.retired),
+                    false,
+                )
             }
         };
         let ttl = self.policy.ttl(max_age);
@@ -677,6 +709,7 @@ impl Inner {
         crate::metrics::keys(&self.label, keys.len());
         self.snapshot.store(Some(Arc::new(Snapshot {
             keys,
+            retired,
             fetched_at: now,
             fresh_until: Some(fresh_until),
             usable_until: Some(after(fresh_until, self.policy.max_stale)),
@@ -701,6 +734,27 @@ impl Inner {
             Arc::clone(&self.shutdown),
         ));
     }
+}
+
+/// The retired `kid`s after `previous` is replaced by `current`: those remembered before and
+/// those `previous` had, less every `kid` `current` lists, at most [`MAX_RETIRED_KIDS`] (the
+/// most recent).
+fn retired_kids(previous: &Snapshot, current: &KeySet) -> Arc<[Box<str>]> {
+    let mut retired: Vec<Box<str>> = previous
+        .retired
+        .iter()
+        .filter(|kid| current.get(kid).is_none())
+        .cloned()
+        .collect();
+    for key in previous.keys.keys() {
+        let kid = key.kid();
+        if current.get(kid).is_none() && !retired.iter().any(|r| **r == *kid) {
+            retired.push(kid.into());
+        }
+    }
+    let excess = retired.len().saturating_sub(MAX_RETIRED_KIDS);
+    retired.drain(..excess);
+    retired.into()
 }
 
 /// `at + delay`; durations are bounded by the policy, and should the sum ever overflow it

@@ -154,31 +154,21 @@ async fn removed_key_is_revoked_after_the_next_successful_refresh() {
     assert!(!cache.is_trusted(&removed_key));
     assert!(cache.cached_key(removed.kid()).is_none());
     assert!(cache.key_set().unwrap().get(removed.kid()).is_none());
-    // The removed kid is now unknown: one refetch (the refreshes above started no cooldown),
-    // then refusals at once until the cooldown ends, then one more refetch.
-    assert_eq!(
-        guard("refetch", cache.key(removed.kid()))
-            .await
-            .unwrap_err(),
-        LookupError::UnknownKid
-    );
-    assert_eq!(issuer.jwks_requests(), 4);
-    assert_eq!(
-        cache
-            .key(removed.kid())
-            .now_or_never()
-            .unwrap()
-            .unwrap_err(),
-        LookupError::UnknownKid
-    );
-    assert_eq!(issuer.jwks_requests(), 4);
-    clock.advance(COOLDOWN);
-    assert_eq!(
-        guard("refetch", cache.key(removed.kid()))
-            .await
-            .unwrap_err(),
-        LookupError::UnknownKid
-    );
+    // The removed kid is refused at once and never refetched for, within the cooldown or
+    // after it: no fetch would bring a retired key back.
+    for _ in 0..2 {
+        assert_eq!(
+            cache
+                .key(removed.kid())
+                .now_or_never()
+                .expect("refused at once")
+                .unwrap_err(),
+            LookupError::UnknownKid
+        );
+        clock.advance(COOLDOWN);
+    }
+    assert_eq!(issuer.jwks_requests(), 3);
+    assert_eq!(cache.status().unknown_kid_refetches, 0);
 
     assert!(!kept_key.is_revoked());
     let kept_again = cache.key(kept.kid()).now_or_never().unwrap().unwrap();
@@ -451,4 +441,100 @@ async fn after_a_failed_refresh_unknown_kids_wait_for_the_retry() {
         .unwrap();
     common::assert_verifies(&key, &signer);
     assert_eq!(cache.status().unknown_kid_refetches, 0);
+}
+
+/// Tokens of a retired key keep arriving after the refresh that dropped it (issue 9): they are
+/// refused without a fetch for as long as they come, while a new `kid` still fetches at once.
+/// When a set lists the retired `kid` again (a rollback), the next fetch restores it.
+#[tokio::test]
+async fn retired_kids_never_cause_fetches_until_a_set_lists_them_again() {
+    let issuer = common::issuer().await;
+    let retired = common::key(1);
+    issuer.publish_key(retired.clone());
+    let clock = ManualClock::new();
+    let cache = common::url_cache(&issuer, &clock)
+        .cooldown(COOLDOWN)
+        .build()
+        .unwrap();
+    guard("prefetch", cache.prefetch()).await.unwrap();
+    assert!(issuer.remove_key(retired.kid()));
+    let mut attempts = cache.subscribe();
+    attempts.borrow_and_update();
+    clock.advance(cache.status().next_refresh_in.unwrap());
+    guard("scheduled refresh", attempts.changed())
+        .await
+        .unwrap();
+    assert!(cache.cached_key(retired.kid()).is_none());
+
+    for _ in 0..20 {
+        let refused = cache
+            .key(retired.kid())
+            .now_or_never()
+            .expect("refused at once");
+        assert_eq!(refused.unwrap_err(), LookupError::UnknownKid);
+        clock.advance(COOLDOWN);
+    }
+    assert_eq!(issuer.jwks_requests(), 2);
+    let status = cache.status();
+    assert_eq!(status.unknown_kid_refetches, 0);
+    assert_eq!(status.cooldown_rejections, 0, "not a cooldown refusal");
+
+    // A new kid is not affected.
+    new_kid_is_learned_at_once(&issuer, &cache, &clock, &common::key(2)).await;
+    assert_eq!(
+        cache
+            .key(retired.kid())
+            .now_or_never()
+            .unwrap()
+            .unwrap_err(),
+        LookupError::UnknownKid
+    );
+
+    // Rollback: the issuer lists the key again; the next fetch brings it back.
+    issuer.publish_key(retired.clone());
+    guard("refresh", cache.refresh()).await.unwrap();
+    let key = cache.key(retired.kid()).now_or_never().unwrap().unwrap();
+    common::assert_verifies(&key, &retired);
+}
+
+/// The memory of retired `kid`s is bounded: after more than 64 retirements the oldest ones
+/// are forgotten (and would cost one ordinary, rate-limited refetch again).
+#[tokio::test]
+async fn retired_kid_memory_is_bounded() {
+    let issuer = common::issuer().await;
+    let kept = common::key(0);
+    let material = common::key(1);
+    let clock = ManualClock::new();
+    let cache = common::url_cache(&issuer, &clock)
+        .cooldown(COOLDOWN)
+        .build()
+        .unwrap();
+    // 70 sets in a row, each with the kept key and one short-lived kid.
+    for i in 0..70 {
+        issuer.set_jwks_body(Some(common::set(&[
+            common::jwk(&kept, kept.kid()),
+            common::jwk(&material, &format!("short-lived-{i}")),
+        ])));
+        guard("refresh", cache.refresh()).await.unwrap();
+    }
+    issuer.set_jwks_body(Some(common::set(&[common::jwk(&kept, kept.kid())])));
+    guard("refresh", cache.refresh()).await.unwrap();
+    let requests = issuer.jwks_requests();
+    // The 64 most recent are refused without a fetch.
+    for i in 6..70 {
+        let refused = cache
+            .key(&format!("short-lived-{i}"))
+            .now_or_never()
+            .expect("refused at once");
+        assert_eq!(refused.unwrap_err(), LookupError::UnknownKid);
+    }
+    assert_eq!(issuer.jwks_requests(), requests);
+    // The oldest is forgotten: an ordinary unknown kid (one refetch, then the cooldown).
+    assert_eq!(
+        guard("refetch", cache.key("short-lived-0"))
+            .await
+            .unwrap_err(),
+        LookupError::UnknownKid
+    );
+    assert_eq!(issuer.jwks_requests(), requests + 1);
 }
