@@ -12,6 +12,7 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "fleet/sim.rs"]
+#[allow(dead_code)] // shared with tests/fleet.rs, which uses more of it
 mod sim;
 
 use std::time::Duration;

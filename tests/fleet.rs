@@ -100,7 +100,10 @@ async fn an_outage_beyond_max_stale_refuses_only_while_it_lasts() {
     let n = INSTANCES as u64;
     assert_eq!(report.instances_unusable, INSTANCES);
     assert!(report.valid_unavailable > 0);
-    assert_eq!(report.valid_refused, report.valid_unavailable, "never UnknownKid");
+    assert_eq!(
+        report.valid_refused, report.valid_unavailable,
+        "never UnknownKid"
+    );
     assert_eq!(report.valid_refused_outside_outage, 0);
     assert_eq!(report.demand_fetches, 0);
     let (down, up) = plan.outage.unwrap();

@@ -114,13 +114,19 @@ impl Load {
     /// of earlier phases has been answered and `PER_PHASE` requests of this one.
     async fn phase(&self, name: &'static str, change: impl FnOnce(&mut Vec<(Kind, Token)>)) {
         let phase = self.begin(name, change);
+        self.wait(name, phase, PER_PHASE).await;
+    }
+
+    /// Waits until every request of the phases before `phase` has been answered, and `at_least`
+    /// requests of `phase`.
+    async fn wait(&self, name: &str, phase: usize, at_least: u64) {
         let mut progress = self.progress.subscribe();
         guard(
             name,
             progress.wait_for(|_| {
                 let shared = self.lock();
                 shared.in_flight[..phase].iter().all(|n| *n == 0)
-                    && shared.completed[phase] >= PER_PHASE
+                    && shared.completed[phase] >= at_least
             }),
         )
         .await
@@ -232,7 +238,9 @@ async fn rotations_under_load_refuse_no_valid_token_and_cost_one_fetch_at_most()
     // A scheduled refresh, driven by the clock, in a phase of its own: requests sent while it
     // runs may see the set before or after it.
     let mut refresh = async |name: &'static str| {
-        load.begin(name, |_| {});
+        let phase = load.begin(name, |_| {});
+        // Requests of the phase before are all answered before the refresh runs.
+        load.wait(name, phase, 0).await;
         attempts.borrow_and_update();
         clock.advance(keys.status().next_refresh_in.unwrap());
         guard(name, attempts.changed()).await.unwrap();

@@ -39,11 +39,11 @@ pub(crate) struct Plan {
     pub(crate) probe_every: u64,
     /// Key 1 published and signing at once; key 0 retired at `retire_0`.
     pub(crate) rotate_at_once: Option<u64>,
-    pub retire_0: Option<u64>,
+    pub(crate) retire_0: Option<u64>,
     /// Key 2 published at `publish_2`, signing from `sign_2`; key 1 retired at `retire_1`.
-    pub publish_2: Option<u64>,
-    pub sign_2: Option<u64>,
-    pub retire_1: Option<u64>,
+    pub(crate) publish_2: Option<u64>,
+    pub(crate) sign_2: Option<u64>,
+    pub(crate) retire_1: Option<u64>,
     /// The JWKS endpoint answers 503 from `outage.0` (inclusive) to `outage.1` (exclusive).
     pub(crate) outage: Option<(u64, u64)>,
     pub(crate) end: u64,
@@ -90,7 +90,12 @@ impl Plan {
     }
 
     /// Steady state, then a 10-minute outage from `outage_at`, then 10 minutes more.
-    pub(crate) fn outage(instances: usize, max_age: u64, outage_at: u64, max_stale: Duration) -> Self {
+    pub(crate) fn outage(
+        instances: usize,
+        max_age: u64,
+        outage_at: u64,
+        max_stale: Duration,
+    ) -> Self {
         Self {
             outage: Some((outage_at, outage_at + 600)),
             max_stale,
@@ -119,7 +124,6 @@ impl Plan {
 /// What the issuer saw and what the instances answered.
 #[derive(Debug, Default)]
 pub(crate) struct Report {
-    pub(crate) instances: usize,
     /// JWKS requests received in each second (index = second since start).
     pub(crate) per_second: Vec<u64>,
     /// Unknown-`kid` fetches, all instances.
@@ -139,10 +143,6 @@ pub(crate) struct Report {
     /// Longest time from the end of the outage to an instance's first successful fetch
     /// (`None` if some instance had not recovered by the end).
     pub(crate) max_recovery: Option<Duration>,
-    /// The second at which rotation-related phases started (for the report).
-    pub(crate) rotate_at_once: Option<u64>,
-    pub sign_2: Option<u64>,
-    pub(crate) outage: Option<(u64, u64)>,
     pub(crate) wall: Duration,
 }
 
@@ -170,10 +170,6 @@ impl Report {
             .copied()
             .max()
             .unwrap_or(0)
-    }
-
-    pub(crate) fn total(&self) -> u64 {
-        self.per_second.iter().sum()
     }
 }
 
@@ -245,13 +241,7 @@ pub(crate) async fn run(plan: &Plan) -> Report {
         .collect();
 
     // Second 0: every instance starts and prefetches.
-    let mut report = Report {
-        instances: plan.instances,
-        rotate_at_once: plan.rotate_at_once,
-        sign_2: plan.sign_2,
-        outage: plan.outage,
-        ..Report::default()
-    };
+    let mut report = Report::default();
     let mut started = JoinSet::new();
     for chunk in fleet.chunks(CONCURRENCY) {
         for instance in chunk {
@@ -320,9 +310,12 @@ pub(crate) async fn run(plan: &Plan) -> Report {
             agenda.pop_first();
             let instance = &mut fleet[i];
             let seen = instance.seen;
-            guard("background fetch", instance.attempts.wait_for(|n| *n > seen))
-                .await
-                .unwrap();
+            guard(
+                "background fetch",
+                instance.attempts.wait_for(|n| *n > seen),
+            )
+            .await
+            .unwrap();
             account(instance, &*clock, t, recovery_from);
             agenda.insert((instance.due, i));
         }

@@ -247,7 +247,10 @@ impl Future for ManualSleep {
 impl ManualSleep {
     fn unregister(&mut self) {
         if let Some(id) = self.id.take() {
-            self.clock.lock_timers().waiting.remove(&(self.deadline, id));
+            self.clock
+                .lock_timers()
+                .waiting
+                .remove(&(self.deadline, id));
         }
     }
 }
