@@ -331,7 +331,9 @@ impl JwksCache {
         self.refresh().await
     }
 
-    /// Refreshes the key set now (not limited by the cooldown) and waits for the result.
+    /// Refreshes the key set now (not limited by the cooldown, and not starting it: a key
+    /// published right after is still fetched by the first token that names it) and waits for
+    /// the result.
     ///
     /// # Errors
     ///
