@@ -254,7 +254,7 @@ impl JwksCache {
     /// When a fetch is needed outside a Tokio runtime: fetches run as Tokio tasks.
     pub async fn key(&self, kid: &str) -> Result<Arc<VerifyingKey>, LookupError> {
         let inner = &self.inner;
-        let usable = match inner.snapshot.load().as_deref() {
+        let mut usable = match inner.snapshot.load().as_deref() {
             Some(snapshot) if snapshot.is_usable(inner.clock.now()) => {
                 if let Some(key) = snapshot.keys.get(kid) {
                     return Ok(Arc::clone(key));
@@ -263,10 +263,10 @@ impl JwksCache {
             }
             _ => false,
         };
-        if usable && (kid.is_empty() || kid.len() > inner.options.max_kid_len) {
+        // No set can hold such a key: never worth a fetch, cold cache or not.
+        if kid.is_empty() || kid.len() > inner.options.max_kid_len {
             return Err(LookupError::UnknownKid);
         }
-        let mut usable = usable;
         // At most two rounds: a refresh nobody asked for, then one fetch of our own.
         for round in 0..2 {
             let trigger = if usable {

@@ -424,6 +424,39 @@ async fn known_kids_and_invalid_kids_never_fetch() {
     assert_eq!(status.fetches, 1);
 }
 
+/// Empty and over-long `kid`s never cause a fetch, not on a cold cache either, and not after
+/// joining a fetch of a set that was not usable yet.
+#[tokio::test]
+async fn invalid_kids_never_fetch_even_on_a_cold_cache() {
+    let issuer = common::issuer().await;
+    let cache = common::url_cache(&issuer, &ManualClock::new())
+        .build()
+        .unwrap();
+    let too_long = "k".repeat(257);
+    for invalid in ["", too_long.as_str()] {
+        let result = cache.key(invalid).now_or_never().expect("refused at once");
+        assert_eq!(result.unwrap_err(), LookupError::UnknownKid);
+    }
+    assert_eq!(issuer.jwks_requests(), 0);
+
+    // A prefetch in flight; the over-long kid does not join it, nor fetch after it.
+    issuer.hold_jwks();
+    let prefetch = tokio::spawn({
+        let cache = cache.clone();
+        async move { cache.prefetch().await }
+    });
+    guard("prefetch request", issuer.wait_for_jwks_requests(1)).await;
+    let result = cache
+        .key(&too_long)
+        .now_or_never()
+        .expect("refused at once");
+    assert_eq!(result.unwrap_err(), LookupError::UnknownKid);
+    issuer.release_jwks();
+    guard("prefetch", prefetch).await.unwrap().unwrap();
+    assert_eq!(issuer.jwks_requests(), 1);
+    assert_eq!(cache.status().unknown_kid_refetches, 0);
+}
+
 /// K19: while an explicit refresh hangs at the server, lookups of cached `kid`s answer
 /// without waiting; the refresh then times out and the set is kept.
 #[tokio::test]
