@@ -280,13 +280,18 @@ fn fixture() -> Fixture {
             .unwrap();
         (issuer, verifier)
     });
-    let jwks_requests_before = issuer.jwks_requests();
-    assert_eq!(jwks_requests_before, 1, "the prefetch");
+    assert_eq!(issuer.jwks_requests(), 1, "the prefetch");
     let unknown_kid = common::builder(now, "c0ffee00-1111-2222-3333-444455556666")
         .claim("iss", issuer.issuer_url())
         .header("kid", "unknown-kid-not-in-the-set")
         .sign(&issuer.signing_key())
         .unwrap();
+    // The first unknown kid refetches once (the prefetch starts no cooldown); that refetch starts
+    // the hour-long window the measured requests fall into.
+    let first = runtime.block_on(unknown_kid_verifier.verify(&unknown_kid));
+    assert!(first.is_err(), "an unknown kid is refused");
+    let jwks_requests_before = issuer.jwks_requests();
+    assert_eq!(jwks_requests_before, 2, "the prefetch and one refetch");
     {
         let service = AuthLayer::new(unknown_kid_verifier.clone()).layer(tower::service_fn(inner));
         let value = bearer(&unknown_kid);
@@ -475,7 +480,7 @@ fn main() {
         interleaved(&fixture, rounds);
     }
 
-    // The unknown-kid path never fetched: the only JWKS request is the prefetch.
+    // The unknown-kid path never fetched while measured: only the prefetch and the first refetch.
     let after = fixture.issuer.jwks_requests();
     let status = fixture
         .unknown_kid_verifier

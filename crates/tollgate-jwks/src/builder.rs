@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cache::CacheParts;
 use crate::fetcher::{Fetcher, default_client};
 use crate::policy::CachePolicy;
 use crate::{Algorithm, BuildError, Clock, JwksCache, JwksSource, KeySetOptions, SystemClock};
@@ -14,12 +15,14 @@ use crate::{Algorithm, BuildError, Clock, JwksCache, JwksSource, KeySetOptions, 
 /// | algorithms | `RS256` |
 /// | freshness without cache headers | 10 min |
 /// | freshness bounds | 60 s to 24 h |
+/// | background refresh | at 5/8 to 7/8 of the freshness lifetime, uniformly at random |
 /// | cooldown between on-demand fetches | 15 s |
 /// | stale-if-error limit past freshness | 1 h |
 /// | retry backoff | 1 s doubling to 60 s, with jitter |
 /// | connect / total fetch timeout | 2 s / 5 s |
 /// | body limit | 64 KiB |
 /// | keys per set / `kid` length | 64 / 256 bytes |
+/// | `issuer` label of metrics and logs | the discovery issuer, or the JWKS URL without query |
 #[derive(Debug)]
 #[must_use]
 pub struct JwksCacheBuilder {
@@ -28,6 +31,7 @@ pub struct JwksCacheBuilder {
     policy: CachePolicy,
     client: Option<reqwest::Client>,
     clock: Arc<dyn Clock>,
+    issuer_label: Option<String>,
 }
 
 impl JwksCache {
@@ -39,6 +43,7 @@ impl JwksCache {
             policy: CachePolicy::default(),
             client: None,
             clock: Arc::new(SystemClock),
+            issuer_label: None,
         }
     }
 }
@@ -70,7 +75,9 @@ impl JwksCacheBuilder {
     }
 
     /// Least time between two on-demand fetches (unknown `kid`, missing keys). Inside the
-    /// window such lookups fail at once instead of queueing.
+    /// window such lookups fail at once instead of queueing. Only on-demand fetches start the
+    /// window: the prefetch, background refreshes and [`JwksCache::refresh`] do not, so a key
+    /// published after them is fetched by the first token that names it.
     pub fn cooldown(mut self, cooldown: Duration) -> Self {
         self.policy.cooldown = cooldown;
         self
@@ -80,6 +87,46 @@ impl JwksCacheBuilder {
     /// After that, lookups fail with [`LookupError::KeysUnavailable`](crate::LookupError).
     pub fn max_stale(mut self, max_stale: Duration) -> Self {
         self.policy.max_stale = max_stale;
+        self
+    }
+
+    /// Spread of the background refresh, as a fraction of the freshness lifetime: each refresh
+    /// is scheduled uniformly at random in `3/4 ± jitter` of the lifetime of the set just
+    /// fetched. The default, [`DEFAULT_REFRESH_JITTER`](crate::DEFAULT_REFRESH_JITTER) (1/8),
+    /// spreads refreshes over 5/8 to 7/8 of the lifetime: with 10 minutes of freshness, a
+    /// fleet started together refreshes first between 6 min 15 s and 8 min 45 s, then drifts
+    /// further apart at every refresh, instead of hitting the issuer in lockstep every 7.5
+    /// minutes. `0.0` refreshes at exactly 3/4; at most
+    /// [`MAX_REFRESH_JITTER`](crate::MAX_REFRESH_JITTER) (1/4: between 1/2 and the whole
+    /// lifetime).
+    ///
+    /// ```
+    /// use tollgate_jwks::{JwksCache, JwksSource};
+    ///
+    /// let keys = JwksCache::builder(JwksSource::url("https://issuer.example/jwks.json")?)
+    ///     .refresh_jitter(0.25)
+    ///     .build()?;
+    /// # Ok::<(), tollgate_jwks::BuildError>(())
+    /// ```
+    pub fn refresh_jitter(mut self, fraction: f64) -> Self {
+        self.policy.refresh_jitter = fraction;
+        self
+    }
+
+    /// Seeds the random source of the refresh jitter and of the retry backoff, making a
+    /// cache's schedule reproducible (simulations, tests). By default every cache draws its
+    /// own random seed.
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.policy.jitter_seed = Some(seed);
+        self
+    }
+
+    /// The `issuer` label of this cache's metrics (feature `metrics`) and log events, so the
+    /// caches of several issuers in one process are told apart. A verifier sets it to the
+    /// issuer's `iss`; by default it is the discovery issuer for discovery sources, the JWKS
+    /// URL (without query or credentials) for URL sources, and `static` for static sets.
+    pub fn issuer_label(mut self, label: impl Into<String>) -> Self {
+        self.issuer_label = Some(label.into());
         self
     }
 
@@ -143,31 +190,36 @@ impl JwksCacheBuilder {
         if self.options.algorithms.is_empty() {
             return Err(BuildError::NoAlgorithm);
         }
+        let label = self
+            .issuer_label
+            .unwrap_or_else(|| self.source.default_label());
         if let Some(set) = self.source.static_set(&self.options) {
             let keys = set.map_err(BuildError::StaticSet)?;
-            return Ok(JwksCache::from_parts(
-                self.source.kind,
-                false,
-                None,
-                self.options,
-                self.policy,
-                self.clock,
-                Some(keys),
-            ));
+            return Ok(JwksCache::from_parts(CacheParts {
+                source: self.source.kind,
+                allow_http: false,
+                fetcher: None,
+                options: self.options,
+                policy: self.policy,
+                clock: self.clock,
+                initial: Some(keys),
+                label,
+            }));
         }
         let client = match self.client {
             Some(client) => client,
             None => default_client(self.policy.connect_timeout, self.policy.fetch_timeout)?,
         };
         let fetcher = Fetcher::new(client, self.policy.fetch_timeout, self.policy.max_body);
-        Ok(JwksCache::from_parts(
-            self.source.kind,
-            self.source.allow_http,
-            Some(fetcher),
-            self.options,
-            self.policy,
-            self.clock,
-            None,
-        ))
+        Ok(JwksCache::from_parts(CacheParts {
+            source: self.source.kind,
+            allow_http: self.source.allow_http,
+            fetcher: Some(fetcher),
+            options: self.options,
+            policy: self.policy,
+            clock: self.clock,
+            initial: None,
+            label,
+        }))
     }
 }

@@ -42,20 +42,31 @@ pub(crate) struct Inner {
     options: KeySetOptions,
     policy: CachePolicy,
     clock: Arc<dyn Clock>,
+    /// The `issuer` label of metrics and log events.
+    label: Arc<str>,
     snapshot: ArcSwapOption<Snapshot>,
     state: Mutex<State>,
-    /// The fetch in flight, tagged with its id so that only that fetch clears the slot.
-    flight: Mutex<Option<(u64, Flight)>>,
+    /// The fetch in flight, tagged with its id (so that only that fetch clears the slot) and
+    /// with what started it.
+    flight: Mutex<Option<Running>>,
     flight_ids: AtomicU64,
     stats: Stats,
+    /// Jitter of refresh times and retry delays.
+    rng: Mutex<fastrand::Rng>,
     wake: Arc<Notify>,
     shutdown: Arc<Notify>,
     refresher_started: AtomicBool,
     events: watch::Sender<u64>,
 }
 
+/// How many `kid`s removed by the issuer a cache remembers (the most recent ones).
+const MAX_RETIRED_KIDS: usize = 64;
+
 struct Snapshot {
     keys: KeySet,
+    /// `kid`s that earlier sets had and this one does not, most recent last: tokens naming them
+    /// were signed by a retired key, and fetching again for them would be wasted.
+    retired: Arc<[Box<str>]>,
     fetched_at: Instant,
     /// `None` for static sets, which never go stale.
     fresh_until: Option<Instant>,
@@ -72,11 +83,20 @@ impl Snapshot {
     }
 }
 
+/// The fetch in flight.
+struct Running {
+    id: u64,
+    trigger: Trigger,
+    flight: Flight,
+}
+
 #[derive(Default)]
 struct State {
     jwks_url: Option<Url>,
     validators: Validators,
-    last_attempt: Option<Instant>,
+    /// When the last on-demand fetch (unknown `kid`, missing keys) started: the cooldown
+    /// counts from here, and from nothing else.
+    last_demand: Option<Instant>,
     last_success: Option<Instant>,
     last_error: Option<FetchError>,
     consecutive_failures: u32,
@@ -105,6 +125,11 @@ enum Trigger {
 }
 
 impl Trigger {
+    /// Whether a lookup asked for this fetch (it then starts the cooldown).
+    fn is_on_demand(self) -> bool {
+        matches!(self, Self::MissingKeys | Self::UnknownKid)
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Self::MissingKeys => "missing_keys",
@@ -117,7 +142,11 @@ impl Trigger {
 
 enum Decision {
     Found(Arc<VerifyingKey>),
-    Wait(Flight),
+    /// Wait for this fetch; `on_demand` tells whether a lookup started it.
+    Wait {
+        flight: Flight,
+        on_demand: bool,
+    },
     Reject(LookupError),
 }
 
@@ -125,16 +154,30 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Everything a cache is made of, from the builder.
+pub(crate) struct CacheParts {
+    pub(crate) source: SourceKind,
+    pub(crate) allow_http: bool,
+    pub(crate) fetcher: Option<Fetcher>,
+    pub(crate) options: KeySetOptions,
+    pub(crate) policy: CachePolicy,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) initial: Option<KeySet>,
+    pub(crate) label: String,
+}
+
 impl JwksCache {
-    pub(crate) fn from_parts(
-        source: SourceKind,
-        allow_http: bool,
-        fetcher: Option<Fetcher>,
-        options: KeySetOptions,
-        policy: CachePolicy,
-        clock: Arc<dyn Clock>,
-        initial: Option<KeySet>,
-    ) -> Self {
+    pub(crate) fn from_parts(parts: CacheParts) -> Self {
+        let CacheParts {
+            source,
+            allow_http,
+            fetcher,
+            options,
+            policy,
+            clock,
+            initial,
+            label,
+        } = parts;
         let jwks_url = match &source {
             SourceKind::Url(url) => Some(url.clone()),
             _ => None,
@@ -143,12 +186,14 @@ impl JwksCache {
         let snapshot = initial.map(|keys| {
             Arc::new(Snapshot {
                 keys,
+                retired: Arc::from([]),
                 fetched_at: now,
                 fresh_until: None,
                 usable_until: None,
             })
         });
         let (events, _) = watch::channel(0);
+        let rng = Mutex::new(policy.jitter_rng());
         Self {
             inner: Arc::new(Inner {
                 source,
@@ -157,6 +202,7 @@ impl JwksCache {
                 options,
                 policy,
                 clock,
+                label: Arc::from(label),
                 snapshot: ArcSwapOption::new(snapshot),
                 state: Mutex::new(State {
                     jwks_url,
@@ -165,6 +211,7 @@ impl JwksCache {
                 flight: Mutex::new(None),
                 flight_ids: AtomicU64::new(0),
                 stats: Stats::default(),
+                rng,
                 wake: Arc::new(Notify::new()),
                 shutdown: Arc::new(Notify::new()),
                 refresher_started: AtomicBool::new(false),
@@ -179,11 +226,23 @@ impl JwksCache {
     /// waits, even while a refresh is running. Otherwise:
     ///
     /// - unknown `kid` in a usable set: one refetch, shared by every concurrent miss and allowed
-    ///   at most once per cooldown window; inside the window the lookup fails at once;
+    ///   at most once per cooldown window; inside the window the lookup fails at once. Only
+    ///   such on-demand fetches start the window: the start-up prefetch, scheduled refreshes
+    ///   and [`JwksCache::refresh`] never delay the fetch of a newly published key;
     /// - no usable set (nothing fetched yet, or older than the stale limit): the same
-    ///   single-flight, rate-limited fetch.
+    ///   single-flight, rate-limited fetch;
+    /// - after a failed fetch, until its scheduled retry (exponential backoff, `Retry-After`),
+    ///   lookups that would fetch fail at once: a failing issuer is retried on the backoff
+    ///   schedule, not by traffic.
     ///
-    /// `kid`s that are empty or longer than the configured limit never cause a fetch.
+    /// A lookup that arrives while a refresh it did not ask for is in flight waits for that
+    /// refresh; if the key is still missing afterwards (the answer predates it), the lookup
+    /// asks for one fetch of its own under the rules above.
+    ///
+    /// `kid`s that are empty or longer than the configured limit never cause a fetch, and
+    /// neither do the `kid`s of keys the issuer retired (listed by an earlier set, not by the
+    /// current one; the last 64 are remembered): fetching again would not bring them back, and
+    /// a set that lists one again is seen at the next refresh.
     ///
     /// # Errors
     ///
@@ -195,9 +254,8 @@ impl JwksCache {
     /// When a fetch is needed outside a Tokio runtime: fetches run as Tokio tasks.
     pub async fn key(&self, kid: &str) -> Result<Arc<VerifyingKey>, LookupError> {
         let inner = &self.inner;
-        let now = inner.clock.now();
-        let usable = match inner.snapshot.load().as_deref() {
-            Some(snapshot) if snapshot.is_usable(now) => {
+        let mut usable = match inner.snapshot.load().as_deref() {
+            Some(snapshot) if snapshot.is_usable(inner.clock.now()) => {
                 if let Some(key) = snapshot.keys.get(kid) {
                     return Ok(Arc::clone(key));
                 }
@@ -205,30 +263,44 @@ impl JwksCache {
             }
             _ => false,
         };
-        if usable && (kid.is_empty() || kid.len() > inner.options.max_kid_len) {
+        // No set can hold such a key: never worth a fetch, cold cache or not.
+        if kid.is_empty() || kid.len() > inner.options.max_kid_len {
             return Err(LookupError::UnknownKid);
         }
-        let trigger = if usable {
-            Trigger::UnknownKid
-        } else {
-            Trigger::MissingKeys
-        };
-        let flight = match inner.decide(kid, trigger) {
-            Decision::Found(key) => return Ok(key),
-            Decision::Reject(error) => return Err(error),
-            Decision::Wait(flight) => flight,
-        };
-        // The outcome is read from the snapshot; the fetch error (if any) is in `status()`.
-        let _ = flight.await;
-        let now = inner.clock.now();
-        match inner.snapshot.load().as_deref() {
-            Some(snapshot) if snapshot.is_usable(now) => snapshot
-                .keys
-                .get(kid)
-                .cloned()
-                .ok_or(LookupError::UnknownKid),
-            _ => Err(LookupError::KeysUnavailable),
+        // At most two rounds: a refresh nobody asked for, then one fetch of our own.
+        for round in 0..2 {
+            let trigger = if usable {
+                Trigger::UnknownKid
+            } else {
+                Trigger::MissingKeys
+            };
+            let (flight, on_demand) = match inner.decide(kid, trigger) {
+                Decision::Found(key) => return Ok(key),
+                Decision::Reject(error) => return Err(error),
+                Decision::Wait { flight, on_demand } => (flight, on_demand),
+            };
+            // The outcome is read from the snapshot; the fetch error (if any) is in `status()`.
+            let _ = flight.await;
+            let now = inner.clock.now();
+            let outcome = match inner.snapshot.load().as_deref() {
+                Some(snapshot) if snapshot.is_usable(now) => {
+                    usable = true;
+                    snapshot
+                        .keys
+                        .get(kid)
+                        .cloned()
+                        .ok_or(LookupError::UnknownKid)
+                }
+                _ => {
+                    usable = false;
+                    Err(LookupError::KeysUnavailable)
+                }
+            };
+            if outcome.is_ok() || on_demand || round == 1 {
+                return outcome;
+            }
         }
+        Err(LookupError::UnknownKid)
     }
 
     /// The key with this `kid` if the usable cached set has it, without any I/O or waiting.
@@ -259,7 +331,9 @@ impl JwksCache {
         self.refresh().await
     }
 
-    /// Refreshes the key set now (not limited by the cooldown) and waits for the result.
+    /// Refreshes the key set now (not limited by the cooldown, and not starting it: a key
+    /// published right after is still fetched by the first token that names it) and waits for
+    /// the result.
     ///
     /// # Errors
     ///
@@ -361,6 +435,13 @@ impl JwksCache {
         }
     }
 
+    /// The `issuer` label of this cache's metrics and log events
+    /// ([`JwksCacheBuilder::issuer_label`](crate::JwksCacheBuilder::issuer_label)).
+    #[must_use]
+    pub fn issuer_label(&self) -> &str {
+        &self.inner.label
+    }
+
     /// The key-set options (allowed algorithms, limits).
     #[must_use]
     pub fn options(&self) -> &KeySetOptions {
@@ -386,8 +467,24 @@ impl Inner {
         {
             return Decision::Found(Arc::clone(key));
         }
-        if let Some((_, running)) = flight.as_ref() {
-            return Decision::Wait(running.clone());
+        // A kid the issuer retired: no fetch will bring it back (a set that lists it again
+        // will be seen at the next refresh).
+        if let Some(snapshot) = self.snapshot.load().as_deref()
+            && snapshot.is_usable(now)
+            && snapshot.retired.iter().any(|retired| **retired == *kid)
+        {
+            tracing::debug!(
+                target: "tollgate_jwks",
+                issuer = %self.label,
+                "kid of a retired key: refused without a fetch"
+            );
+            return Decision::Reject(LookupError::UnknownKid);
+        }
+        if let Some(running) = flight.as_ref() {
+            return Decision::Wait {
+                flight: running.flight.clone(),
+                on_demand: running.trigger.is_on_demand(),
+            };
         }
         let rejection = match trigger {
             Trigger::UnknownKid => LookupError::UnknownKid,
@@ -396,19 +493,32 @@ impl Inner {
         if self.fetcher.is_none() {
             return Decision::Reject(rejection);
         }
-        let cooling = lock(&self.state)
-            .last_attempt
-            .is_some_and(|last| now.saturating_duration_since(last) < self.policy.cooldown);
-        if cooling {
+        let refused = {
+            let state = lock(&self.state);
+            if state
+                .last_demand
+                .is_some_and(|last| now.saturating_duration_since(last) < self.policy.cooldown)
+            {
+                Some("fetch refused: inside cooldown window")
+            } else if state.consecutive_failures > 0
+                && state.next_refresh.is_some_and(|retry| now < retry)
+            {
+                Some("fetch refused: backing off after a failed fetch")
+            } else {
+                None
+            }
+        };
+        if let Some(reason) = refused {
             self.stats
                 .cooldown_rejections
                 .fetch_add(1, Ordering::Relaxed);
             #[cfg(feature = "metrics")]
-            crate::metrics::cooldown_rejection();
+            crate::metrics::cooldown_rejection(&self.label);
             tracing::debug!(
                 target: "tollgate_jwks",
+                issuer = %self.label,
                 trigger = trigger.as_str(),
-                "fetch refused: inside cooldown window"
+                "{reason}"
             );
             return Decision::Reject(rejection);
         }
@@ -417,20 +527,25 @@ impl Inner {
                 .unknown_kid_refetches
                 .fetch_add(1, Ordering::Relaxed);
         }
-        Decision::Wait(self.start(&mut flight, trigger))
+        Decision::Wait {
+            flight: self.start(&mut flight, trigger),
+            on_demand: true,
+        }
     }
 
     /// Joins the running fetch or starts one, ignoring the cooldown.
     fn join_or_start(self: &Arc<Self>, trigger: Trigger) -> Flight {
         let mut flight = lock(&self.flight);
         match flight.as_ref() {
-            Some((_, running)) => running.clone(),
+            Some(running) => running.flight.clone(),
             None => self.start(&mut flight, trigger),
         }
     }
 
-    fn start(self: &Arc<Self>, slot: &mut Option<(u64, Flight)>, trigger: Trigger) -> Flight {
-        lock(&self.state).last_attempt = Some(self.clock.now());
+    fn start(self: &Arc<Self>, slot: &mut Option<Running>, trigger: Trigger) -> Flight {
+        if trigger.is_on_demand() {
+            lock(&self.state).last_demand = Some(self.clock.now());
+        }
         self.ensure_refresher();
         let id = self.flight_ids.fetch_add(1, Ordering::Relaxed);
         let inner = Arc::clone(self);
@@ -441,14 +556,18 @@ impl Inner {
         let future: FlightFuture =
             Box::pin(async move { task.await.unwrap_or(Err(FetchError::Internal)) });
         let shared = future.shared();
-        *slot = Some((id, shared.clone()));
+        *slot = Some(Running {
+            id,
+            trigger,
+            flight: shared.clone(),
+        });
         shared
     }
 
     /// Empties the in-flight slot if it still holds fetch `id`.
     fn clear_flight(&self, id: u64) {
         let mut slot = lock(&self.flight);
-        if slot.as_ref().is_some_and(|(running, _)| *running == id) {
+        if slot.as_ref().is_some_and(|running| running.id == id) {
             *slot = None;
         }
     }
@@ -472,7 +591,7 @@ impl Inner {
             Err(error) => error.label(),
         };
         #[cfg(feature = "metrics")]
-        crate::metrics::fetch(outcome, now.saturating_duration_since(started));
+        crate::metrics::fetch(&self.label, outcome, now.saturating_duration_since(started));
         let _ = started;
         {
             let mut state = lock(&self.state);
@@ -487,10 +606,12 @@ impl Inner {
                     state.consecutive_failures = state.consecutive_failures.saturating_add(1);
                     state.last_error = Some(error.clone());
                     let retry_after = error.retry_after().map(Duration::from_secs);
-                    state.next_refresh = Some(after(
-                        now,
-                        self.policy.backoff(state.consecutive_failures, retry_after),
-                    ));
+                    let delay = self.policy.backoff(
+                        state.consecutive_failures,
+                        retry_after,
+                        &mut lock(&self.rng),
+                    );
+                    state.next_refresh = Some(after(now, delay));
                     if matches!(self.source, SourceKind::Discovery { .. }) {
                         // The issuer may have moved its keys: discover again next time.
                         state.jwks_url = None;
@@ -501,6 +622,7 @@ impl Inner {
         match &result {
             Ok(_) => tracing::debug!(
                 target: "tollgate_jwks",
+                issuer = %self.label,
                 trigger = trigger.as_str(),
                 outcome,
                 keys = self.snapshot.load().as_deref().map_or(0, |s| s.keys.len()),
@@ -508,6 +630,7 @@ impl Inner {
             ),
             Err(error) => tracing::warn!(
                 target: "tollgate_jwks",
+                issuer = %self.label,
                 trigger = trigger.as_str(),
                 outcome,
                 error = %error,
@@ -549,18 +672,21 @@ impl Inner {
             .fetch_jwks(&url, validators.as_ref(), self.clock.unix_now())
             .await?;
         let now = self.clock.now();
-        let (keys, validators, max_age, changed) = match outcome {
+        let (keys, validators, max_age, retired, changed) = match outcome {
             FetchOutcome::Modified {
                 body,
                 validators,
                 max_age,
             } => {
                 let keys = KeySet::from_json(&body, &self.options)?;
-                let keys = match &previous {
-                    Some(previous) => keys.succeed(&previous.keys),
-                    None => keys,
+                let (keys, retired) = match &previous {
+                    Some(previous) => {
+                        let retired = retired_kids(previous, &keys);
+                        (keys.succeed(&previous.keys), retired)
+                    }
+                    None => (keys, Arc::from([])),
                 };
-                (keys, Some(validators), max_age, true)
+                (keys, Some(validators), max_age, retired, true)
             }
             FetchOutcome::NotModified { max_age } => {
                 self.stats.not_modified.fetch_add(1, Ordering::Relaxed);
@@ -570,15 +696,22 @@ impl Inner {
                         retry_after: None,
                     });
                 };
-                (previous.keys.clone(), None, max_age, false)
+                (
+                    previous.keys.clone(),
+                    None,
+                    max_age,
+                    Arc::clone(&previous.retired),
+                    false,
+                )
             }
         };
         let ttl = self.policy.ttl(max_age);
         let fresh_until = after(now, ttl);
         #[cfg(feature = "metrics")]
-        crate::metrics::keys(keys.len());
+        crate::metrics::keys(&self.label, keys.len());
         self.snapshot.store(Some(Arc::new(Snapshot {
             keys,
+            retired,
             fetched_at: now,
             fresh_until: Some(fresh_until),
             usable_until: Some(after(fresh_until, self.policy.max_stale)),
@@ -587,7 +720,8 @@ impl Inner {
         if let Some(validators) = validators {
             state.validators = validators;
         }
-        state.next_refresh = Some(after(now, CachePolicy::refresh_after(ttl)));
+        let refresh_in = self.policy.refresh_after(ttl, &mut lock(&self.rng));
+        state.next_refresh = Some(after(now, refresh_in));
         Ok(changed)
     }
 
@@ -602,6 +736,27 @@ impl Inner {
             Arc::clone(&self.shutdown),
         ));
     }
+}
+
+/// The retired `kid`s after `previous` is replaced by `current`: those remembered before and
+/// those `previous` had, less every `kid` `current` lists, at most [`MAX_RETIRED_KIDS`] (the
+/// most recent).
+fn retired_kids(previous: &Snapshot, current: &KeySet) -> Arc<[Box<str>]> {
+    let mut retired: Vec<Box<str>> = previous
+        .retired
+        .iter()
+        .filter(|kid| current.get(kid).is_none())
+        .cloned()
+        .collect();
+    for key in previous.keys.keys() {
+        let kid = key.kid();
+        if current.get(kid).is_none() && !retired.iter().any(|r| **r == *kid) {
+            retired.push(kid.into());
+        }
+    }
+    let excess = retired.len().saturating_sub(MAX_RETIRED_KIDS);
+    retired.drain(..excess);
+    retired.into()
 }
 
 /// `at + delay`; durations are bounded by the policy, and should the sum ever overflow it

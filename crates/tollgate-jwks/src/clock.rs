@@ -16,13 +16,14 @@
 //! assert_eq!(clock.unix_now().as_secs(), 1_700_000_030);
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-use tokio::sync::watch;
 
 /// What [`SystemClock::unix_now`] reads when the system clock is before 1970: the year 10000,
 /// past every accepted `exp`.
@@ -84,7 +85,8 @@ impl Clock for SystemClock {
 }
 
 /// A clock that only moves when told to. Timers created by [`Clock::sleep_until`] fire when
-/// [`ManualClock::advance`] moves the clock past their deadline.
+/// [`ManualClock::advance`] moves the clock past their deadline; an advance wakes only the
+/// timers that are due, so thousands of caches can share one clock.
 ///
 /// Clones share the same time.
 #[derive(Clone)]
@@ -95,7 +97,16 @@ pub struct ManualClock {
 struct ManualInner {
     base: Instant,
     base_unix: Duration,
-    offset: watch::Sender<Duration>,
+    /// Time since `base`, in nanoseconds (at most [`MAX_MANUAL_OFFSET`]).
+    offset: AtomicU64,
+    timers: Mutex<Timers>,
+}
+
+/// Pending timers by (deadline offset in nanoseconds, id).
+#[derive(Default)]
+struct Timers {
+    waiting: BTreeMap<(u64, u64), Waker>,
+    next_id: u64,
 }
 
 impl fmt::Debug for ManualClock {
@@ -126,12 +137,12 @@ impl ManualClock {
     }
 
     fn starting_at(base_unix: Duration) -> Self {
-        let (offset, _) = watch::channel(Duration::ZERO);
         Self {
             inner: Arc::new(ManualInner {
                 base: Instant::now(),
                 base_unix,
-                offset,
+                offset: AtomicU64::new(0),
+                timers: Mutex::new(Timers::default()),
             }),
         }
     }
@@ -139,18 +150,39 @@ impl ManualClock {
     /// Moves the clock forward by `by` (in total at most a hundred years), waking every timer
     /// whose deadline has passed.
     pub fn advance(&self, by: Duration) {
-        let base = self.inner.base;
-        self.inner.offset.send_modify(|offset| {
-            let wanted = offset.saturating_add(by).min(MAX_MANUAL_OFFSET);
-            if base.checked_add(wanted).is_some() {
-                *offset = wanted;
+        let inner = &self.inner;
+        let due = {
+            let mut timers = inner.lock_timers();
+            let current = Duration::from_nanos(inner.offset.load(Ordering::Acquire));
+            let wanted = current.saturating_add(by).min(MAX_MANUAL_OFFSET);
+            if inner.base.checked_add(wanted).is_none() {
+                return;
             }
-        });
+            let offset = nanos(wanted);
+            // Stored under the timer lock: a sleep that registers after this sees the new time.
+            inner.offset.store(offset, Ordering::Release);
+            let later = timers.waiting.split_off(&(offset.saturating_add(1), 0));
+            std::mem::replace(&mut timers.waiting, later)
+        };
+        for waker in due.into_values() {
+            waker.wake();
+        }
     }
 
     fn offset(&self) -> Duration {
-        *self.inner.offset.borrow()
+        Duration::from_nanos(self.inner.offset.load(Ordering::Acquire))
     }
+}
+
+impl ManualInner {
+    fn lock_timers(&self) -> MutexGuard<'_, Timers> {
+        self.timers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Whole nanoseconds of `d`, saturating (offsets stay below a hundred years, far from it).
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl Clock for ManualClock {
@@ -163,19 +195,69 @@ impl Clock for ManualClock {
     }
 
     fn sleep_until(&self, deadline: Instant) -> Sleep {
-        let mut offset = self.inner.offset.subscribe();
-        let base = self.inner.base;
-        Box::pin(async move {
-            loop {
-                if base + *offset.borrow_and_update() >= deadline {
-                    return;
-                }
-                if offset.changed().await.is_err() {
-                    // The clock is gone; nothing will ever advance it again.
-                    std::future::pending::<()>().await;
-                }
-            }
+        Box::pin(ManualSleep {
+            clock: Arc::clone(&self.inner),
+            deadline: nanos(deadline.saturating_duration_since(self.inner.base)),
+            id: None,
         })
+    }
+}
+
+/// A timer of a [`ManualClock`].
+struct ManualSleep {
+    clock: Arc<ManualInner>,
+    /// Deadline as an offset from the clock's base, in nanoseconds.
+    deadline: u64,
+    /// Set while registered with the clock.
+    id: Option<u64>,
+}
+
+impl Future for ManualSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.clock.offset.load(Ordering::Acquire) >= this.deadline {
+            this.unregister();
+            return Poll::Ready(());
+        }
+        let mut timers = this.clock.lock_timers();
+        // Checked again under the lock: `advance` stores the time under it.
+        if this.clock.offset.load(Ordering::Acquire) >= this.deadline {
+            drop(timers);
+            this.unregister();
+            return Poll::Ready(());
+        }
+        let id = match this.id {
+            Some(id) => id,
+            None => {
+                let id = timers.next_id;
+                timers.next_id += 1;
+                this.id = Some(id);
+                id
+            }
+        };
+        timers
+            .waiting
+            .insert((this.deadline, id), cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl ManualSleep {
+    fn unregister(&mut self) {
+        if let Some(id) = self.id.take() {
+            self.clock
+                .lock_timers()
+                .waiting
+                .remove(&(self.deadline, id));
+        }
+    }
+}
+
+impl Drop for ManualSleep {
+    fn drop(&mut self) {
+        self.unregister();
     }
 }
 
@@ -190,6 +272,34 @@ mod tests {
         clock.advance(Duration::MAX);
         let _ = clock.now();
         assert_eq!(clock.unix_now(), MAX_MANUAL_OFFSET);
+    }
+
+    #[tokio::test]
+    async fn an_advance_wakes_only_the_timers_that_are_due() {
+        let clock = ManualClock::at_unix(0);
+        let start = clock.now();
+        let mut sleeps: Vec<Sleep> = (1..=100)
+            .map(|s| clock.sleep_until(start + Duration::from_secs(s)))
+            .collect();
+        for sleep in &mut sleeps {
+            assert!(futures_util::poll!(sleep).is_pending());
+        }
+        assert_eq!(clock.inner.lock_timers().waiting.len(), 100);
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(clock.inner.lock_timers().waiting.len(), 90);
+        for (i, sleep) in sleeps.iter_mut().enumerate() {
+            assert_eq!(futures_util::poll!(sleep).is_ready(), i < 10, "{i}");
+        }
+        // Dropped timers leave nothing behind; polling again does not register twice.
+        sleeps.truncate(50);
+        for sleep in sleeps.iter_mut().skip(10) {
+            assert!(futures_util::poll!(sleep).is_pending());
+        }
+        assert_eq!(clock.inner.lock_timers().waiting.len(), 40);
+        drop(sleeps);
+        assert!(clock.inner.lock_timers().waiting.is_empty());
+        // A deadline already passed is ready at once.
+        clock.sleep_until(start).await;
     }
 
     #[tokio::test]

@@ -199,6 +199,10 @@ pub enum BuildError {
     /// The key-set options allow no algorithm.
     #[error("at least one algorithm is required")]
     NoAlgorithm,
+    /// The refresh jitter is outside 0 to [`MAX_REFRESH_JITTER`](crate::MAX_REFRESH_JITTER)
+    /// (a fraction of the freshness lifetime), or not a number.
+    #[error("refresh_jitter must be between 0 and 0.25 (a fraction of the freshness lifetime)")]
+    RefreshJitterOutOfRange,
     /// A static key set could not be loaded; the cause is the
     /// [`source`](std::error::Error::source).
     #[error("could not load the static key set")]
@@ -275,9 +279,10 @@ mod tests {
             BuildError::MaxBodyTooSmall => 9,
             BuildError::NoAlgorithm => 10,
             BuildError::StaticSet(_) => 11,
+            BuildError::RefreshJitterOutOfRange => 12,
         }
     }
-    const BUILD_ERROR_VARIANTS: usize = 12;
+    const BUILD_ERROR_VARIANTS: usize = 13;
 
     fn every_build_error() -> Vec<BuildError> {
         vec![
@@ -295,6 +300,7 @@ mod tests {
             BuildError::MaxBodyTooSmall,
             BuildError::NoAlgorithm,
             BuildError::StaticSet(FetchError::Io(cause())),
+            BuildError::RefreshJitterOutOfRange,
         ]
     }
 

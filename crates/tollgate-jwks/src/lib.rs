@@ -46,11 +46,18 @@
 //!   a refresh.
 //! - Freshness comes from `Cache-Control: max-age` or `Expires`, clamped to bounds, with a
 //!   default; refreshes are conditional (`ETag`, `Last-Modified`).
-//! - A background task refreshes at three quarters of the freshness lifetime and retries
-//!   failures with exponential backoff and jitter (honouring `Retry-After`).
+//! - A background task refreshes ahead of expiry, at a time drawn uniformly between 5/8 and
+//!   7/8 of the freshness lifetime (3/4 ± [`JwksCacheBuilder::refresh_jitter`]), so caches
+//!   started together do not refresh in lockstep; it retries failures with exponential backoff
+//!   and jitter (honouring `Retry-After`).
 //! - An unknown `kid` causes at most one fetch in flight (concurrent misses share it) and at
-//!   most one per cooldown window; inside the window the lookup fails at once. A known `kid`
-//!   never causes a fetch.
+//!   most one per cooldown window; inside the window the lookup fails at once. Only such
+//!   on-demand fetches start the window: a key published right after the start-up prefetch, a
+//!   scheduled refresh or a 304 is fetched by the first token that names it. After a failed
+//!   fetch, on-demand fetches wait for the scheduled retry. A known `kid` never causes a fetch.
+//! - The issuer's load is therefore bounded per cache: about `60 / (0.75 × freshness)`
+//!   refreshes per minute, plus at most one unknown-`kid` fetch per cooldown window (see
+//!   BENCHMARKS.md in the repository for a fleet simulation).
 //! - When refreshes fail, the last good set is served for at most `max_stale` past its
 //!   freshness, then lookups fail with [`LookupError::KeysUnavailable`].
 //! - A key that disappears from the issuer's set is revoked at the next successful refresh
@@ -61,7 +68,8 @@
 //! # Seeing inside
 //!
 //! `tracing` events under the target `tollgate_jwks`, [`JwksCache::status`], and, with the
-//! `metrics` feature, counters through the `metrics` facade.
+//! `metrics` feature, counters and a key-count gauge through the `metrics` facade, each with
+//! an `issuer` label ([`JwksCacheBuilder::issuer_label`]).
 //!
 //! # Time
 //!
@@ -99,7 +107,7 @@ pub use key_set::{KeySet, KeySetOptions};
 pub use log_safe::log_safe;
 pub use policy::{
     DEFAULT_COOLDOWN, DEFAULT_MAX_BODY, DEFAULT_MAX_STALE, DEFAULT_MAX_TTL, DEFAULT_MIN_TTL,
-    DEFAULT_TTL, MAX_POLICY_DURATION,
+    DEFAULT_REFRESH_JITTER, DEFAULT_TTL, MAX_POLICY_DURATION, MAX_REFRESH_JITTER,
 };
 pub use source::{CognitoPool, IssuerForm, JwksSource};
 pub use status::CacheStatus;

@@ -6,7 +6,7 @@ use crate::BuildError;
 
 /// How long keys stay fresh, how refetches are limited, how long stale keys may be served,
 /// and how fetches are bounded. Set through [`JwksCacheBuilder`](crate::JwksCacheBuilder).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CachePolicy {
     pub(crate) default_ttl: Duration,
     pub(crate) min_ttl: Duration,
@@ -18,6 +18,10 @@ pub(crate) struct CachePolicy {
     pub(crate) connect_timeout: Duration,
     pub(crate) fetch_timeout: Duration,
     pub(crate) max_body: usize,
+    /// Half-width of the refresh window, as a fraction of the freshness lifetime.
+    pub(crate) refresh_jitter: f64,
+    /// Seed of the jitter; `None`: a random seed per cache.
+    pub(crate) jitter_seed: Option<u64>,
 }
 
 /// Default freshness when the response has no `Cache-Control: max-age` or `Expires`.
@@ -35,6 +39,11 @@ pub const DEFAULT_MAX_STALE: Duration = Duration::from_secs(3600);
 pub const MAX_POLICY_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
 /// Default limit on a key set body.
 pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
+/// Default refresh jitter: background refreshes are scheduled uniformly at random between 5/8
+/// and 7/8 of the freshness lifetime (3/4 ± 1/8), so caches started together drift apart.
+pub const DEFAULT_REFRESH_JITTER: f64 = 0.125;
+/// Largest refresh jitter: refreshes then fall between 1/2 and the whole freshness lifetime.
+pub const MAX_REFRESH_JITTER: f64 = 0.25;
 
 impl Default for CachePolicy {
     fn default() -> Self {
@@ -49,6 +58,8 @@ impl Default for CachePolicy {
             connect_timeout: Duration::from_secs(2),
             fetch_timeout: Duration::from_secs(5),
             max_body: DEFAULT_MAX_BODY,
+            refresh_jitter: DEFAULT_REFRESH_JITTER,
+            jitter_seed: None,
         }
     }
 }
@@ -85,6 +96,10 @@ impl CachePolicy {
         if self.max_body < 256 {
             return Err(BuildError::MaxBodyTooSmall);
         }
+        // Also false for NaN.
+        if !(0.0..=MAX_REFRESH_JITTER).contains(&self.refresh_jitter) {
+            return Err(BuildError::RefreshJitterOutOfRange);
+        }
         Ok(())
     }
 
@@ -95,15 +110,27 @@ impl CachePolicy {
             .clamp(self.min_ttl, self.max_ttl)
     }
 
-    /// When to refresh in the background: at three quarters of the freshness lifetime, so the
-    /// set is renewed before it goes stale.
-    pub(crate) fn refresh_after(ttl: Duration) -> Duration {
-        ttl.saturating_mul(3) / 4
+    /// When to refresh in the background: uniformly at random in `3/4 ± refresh_jitter` of the
+    /// freshness lifetime (default 5/8 to 7/8), so the set is renewed before it goes stale and
+    /// caches that fetched at the same moment do not refresh in lockstep.
+    pub(crate) fn refresh_after(&self, ttl: Duration, rng: &mut fastrand::Rng) -> Duration {
+        let center = ttl.saturating_mul(3) / 4;
+        // `refresh_jitter` is validated to be in [0, 1/4]: the window is within [ttl/2, ttl].
+        let half = Duration::try_from_secs_f64(ttl.as_secs_f64() * self.refresh_jitter)
+            .unwrap_or_default()
+            .min(ttl / 4);
+        let width = u64::try_from(half.saturating_mul(2).as_nanos()).unwrap_or(u64::MAX);
+        (center - half).saturating_add(Duration::from_nanos(rng.u64(0..=width)))
     }
 
     /// Delay before retry number `failures` (1-based): exponential, capped, with jitter in
     /// `[d/2, d]`, and at least any `Retry-After` the server sent (capped the same way).
-    pub(crate) fn backoff(&self, failures: u32, retry_after: Option<Duration>) -> Duration {
+    pub(crate) fn backoff(
+        &self,
+        failures: u32,
+        retry_after: Option<Duration>,
+        rng: &mut fastrand::Rng,
+    ) -> Duration {
         let exponent = failures.saturating_sub(1).min(20);
         let base = self
             .retry_initial
@@ -111,11 +138,19 @@ impl CachePolicy {
             .min(self.retry_max);
         let half = base / 2;
         let half_nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
-        let jitter = Duration::from_nanos(fastrand::u64(0..=half_nanos));
+        let jitter = Duration::from_nanos(rng.u64(0..=half_nanos));
         let delay = half + jitter;
         match retry_after {
             Some(after) => delay.max(after.min(self.retry_max)),
             None => delay,
+        }
+    }
+
+    /// The random source of this policy's jitter.
+    pub(crate) fn jitter_rng(&self) -> fastrand::Rng {
+        match self.jitter_seed {
+            Some(seed) => fastrand::Rng::with_seed(seed),
+            None => fastrand::Rng::new(),
         }
     }
 }
@@ -235,17 +270,92 @@ mod tests {
     #[test]
     fn backoff_grows_is_capped_and_jittered() {
         let policy = CachePolicy::default();
+        let rng = &mut policy.jitter_rng();
         for _ in 0..100 {
-            let first = policy.backoff(1, None);
+            let first = policy.backoff(1, None, rng);
             assert!(first >= Duration::from_millis(500) && first <= Duration::from_secs(1));
-            let fourth = policy.backoff(4, None);
+            let fourth = policy.backoff(4, None, rng);
             assert!(fourth >= Duration::from_secs(4) && fourth <= Duration::from_secs(8));
-            let late = policy.backoff(50, None);
+            let late = policy.backoff(50, None, rng);
             assert!(late >= Duration::from_secs(30) && late <= Duration::from_secs(60));
-            let told = policy.backoff(1, Some(Duration::from_secs(20)));
+            let told = policy.backoff(1, Some(Duration::from_secs(20)), rng);
             assert_eq!(told, Duration::from_secs(20));
-            let capped = policy.backoff(1, Some(Duration::from_secs(3600)));
+            let capped = policy.backoff(1, Some(Duration::from_secs(3600)), rng);
             assert_eq!(capped, Duration::from_secs(60));
+        }
+    }
+
+    #[test]
+    fn refresh_is_spread_over_five_to_seven_eighths_of_the_ttl() {
+        let policy = CachePolicy::default();
+        let rng = &mut policy.jitter_rng();
+        let ttl = Duration::from_secs(800);
+        let (low, high) = (Duration::from_secs(500), Duration::from_secs(700));
+        let mut seen = [false; 8];
+        for _ in 0..10_000 {
+            let at = policy.refresh_after(ttl, rng);
+            assert!(at >= low && at <= high, "{at:?}");
+            // Which 25 s eighth of the 200 s window it fell in.
+            let bucket = usize::try_from((at - low).as_secs() / 25).unwrap().min(7);
+            seen[bucket] = true;
+        }
+        assert_eq!(seen, [true; 8], "the whole window is used");
+
+        let exact = CachePolicy {
+            refresh_jitter: 0.0,
+            ..CachePolicy::default()
+        };
+        assert_eq!(exact.refresh_after(ttl, rng), Duration::from_secs(600));
+        let widest = CachePolicy {
+            refresh_jitter: MAX_REFRESH_JITTER,
+            ..CachePolicy::default()
+        };
+        for _ in 0..1000 {
+            let at = widest.refresh_after(ttl, rng);
+            assert!(at >= ttl / 2 && at <= ttl, "{at:?}");
+        }
+        // Extreme lifetimes neither overflow nor panic.
+        let _ = widest.refresh_after(MAX_POLICY_DURATION, rng);
+        let _ = widest.refresh_after(Duration::from_nanos(1), rng);
+    }
+
+    #[test]
+    fn a_seed_makes_the_jitter_reproducible() {
+        let seeded = CachePolicy {
+            jitter_seed: Some(7),
+            ..CachePolicy::default()
+        };
+        let ttl = Duration::from_secs(600);
+        let first: Vec<_> = {
+            let rng = &mut seeded.jitter_rng();
+            (0..10).map(|_| seeded.refresh_after(ttl, rng)).collect()
+        };
+        let again: Vec<_> = {
+            let rng = &mut seeded.jitter_rng();
+            (0..10).map(|_| seeded.refresh_after(ttl, rng)).collect()
+        };
+        assert_eq!(first, again);
+        assert!(first.iter().any(|at| *at != first[0]));
+    }
+
+    #[test]
+    fn refresh_jitter_outside_its_range_is_a_build_error() {
+        for jitter in [-0.01, 0.26, 1.0, f64::NAN, f64::INFINITY] {
+            let policy = CachePolicy {
+                refresh_jitter: jitter,
+                ..CachePolicy::default()
+            };
+            assert!(
+                matches!(policy.validate(), Err(BuildError::RefreshJitterOutOfRange)),
+                "{jitter}"
+            );
+        }
+        for jitter in [0.0, 0.125, 0.25] {
+            let policy = CachePolicy {
+                refresh_jitter: jitter,
+                ..CachePolicy::default()
+            };
+            assert!(policy.validate().is_ok(), "{jitter}");
         }
     }
 }

@@ -239,6 +239,23 @@ impl JwksSource {
         matches!(self.kind, SourceKind::Static(_))
     }
 
+    /// The `issuer` label of a cache of this source when none is set.
+    pub(crate) fn default_label(&self) -> String {
+        match &self.kind {
+            SourceKind::Url(url) => {
+                let mut url = url.clone();
+                // Labels land in metrics backends and logs: no query, fragment or credentials.
+                url.set_query(None);
+                url.set_fragment(None);
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+                url.into()
+            }
+            SourceKind::Discovery { issuer, .. } => issuer.clone(),
+            SourceKind::Static(_) => "static".to_owned(),
+        }
+    }
+
     pub(crate) fn static_set(
         &self,
         options: &KeySetOptions,

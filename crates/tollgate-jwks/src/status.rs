@@ -32,7 +32,8 @@ pub struct CacheStatus {
     pub not_modified: u64,
     /// Fetches started because a token named an unknown `kid`.
     pub unknown_kid_refetches: u64,
-    /// On-demand fetches refused because of the cooldown.
+    /// On-demand fetches refused: inside the cooldown window of the last on-demand fetch, or
+    /// before the scheduled retry of a failed fetch.
     pub cooldown_rejections: u64,
     /// The JWKS URL in use (after discovery).
     pub jwks_url: Option<String>,

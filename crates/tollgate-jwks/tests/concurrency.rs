@@ -283,6 +283,78 @@ async fn unknown_kid_flood_is_limited_to_one_fetch_per_cooldown_window() {
     assert_eq!(status.failures, 0);
 }
 
+/// R1 with a warm cache and scheduled refreshes in between (issue 9). Three times: two quiet
+/// scheduled refreshes, then, right after the second, two minutes of random unknown `kid`s (100
+/// every 10 s). Each flood costs exactly one refetch per 30 s cooldown window, the first one at
+/// once: the refresh that just ran neither delays nor replaces it. Every JWKS request is the
+/// prefetch, a scheduled refresh or one of those refetches.
+#[tokio::test]
+async fn unknown_kid_flood_after_scheduled_refreshes_costs_one_fetch_per_window() {
+    let issuer = common::issuer().await;
+    issuer.set_jwks_cache_control(Some("max-age=300"));
+    let clock = ManualClock::new();
+    let cooldown = Duration::from_secs(30);
+    let cache = common::url_cache(&issuer, &clock)
+        .cooldown(cooldown)
+        .build()
+        .unwrap();
+    guard("prefetch", cache.prefetch()).await.unwrap();
+    let mut attempts = cache.subscribe();
+    attempts.borrow_and_update();
+
+    let step = Duration::from_secs(10);
+    let flood_steps = 12_u32; // 0 s to 120 s
+    let (mut refetches, mut refused, mut scheduled) = (0_u64, 0_u64, 0_u64);
+    for cycle in 0..3 {
+        attempts.borrow_and_update(); // the flood's refetches are not scheduled refreshes
+        for _ in 0..2 {
+            clock.advance(cache.status().next_refresh_in.unwrap());
+            guard("scheduled refresh", attempts.changed())
+                .await
+                .unwrap();
+            attempts.borrow_and_update();
+            scheduled += 1;
+        }
+        let before = refetches;
+        for round in 0..=flood_steps {
+            if round > 0 {
+                clock.advance(step);
+            }
+            for i in 0..100 {
+                let kid = random_kid();
+                let mut lookup = Box::pin(cache.key(&kid));
+                let result = match futures_util::poll!(lookup.as_mut()) {
+                    Poll::Ready(result) => {
+                        assert!(
+                            round > 0 || i > 0,
+                            "cycle {cycle}: refused right after a scheduled refresh"
+                        );
+                        refused += 1;
+                        result
+                    }
+                    Poll::Pending => {
+                        refetches += 1;
+                        guard("refetch", lookup).await
+                    }
+                };
+                assert_eq!(result.unwrap_err(), LookupError::UnknownKid);
+            }
+        }
+        // Refetches at 0, 30, 60, 90 and 120 s of the flood.
+        let windows = u64::from(flood_steps) * step.as_secs() / cooldown.as_secs() + 1;
+        assert_eq!(refetches - before, windows);
+        assert_eq!(windows, 5);
+    }
+    assert_eq!(scheduled, 6);
+    assert_eq!(refetches, 15);
+    assert_eq!(issuer.jwks_requests(), 1 + scheduled + refetches);
+    let status = cache.status();
+    assert_eq!(status.unknown_kid_refetches, refetches);
+    assert_eq!(status.cooldown_rejections, refused);
+    assert_eq!(refused + refetches, 3 * u64::from(flood_steps + 1) * 100);
+    assert_eq!(status.failures, 0);
+}
+
 /// R1 in parallel: 10,000 unknown-`kid` lookups at once, cooldown elapsed, cause one request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_unknown_kid_flood_causes_one_fetch() {
@@ -351,6 +423,39 @@ async fn known_kids_and_invalid_kids_never_fetch() {
     let status = cache.status();
     assert_eq!(status.unknown_kid_refetches, 0);
     assert_eq!(status.fetches, 1);
+}
+
+/// Empty and over-long `kid`s never cause a fetch, not on a cold cache either, and not after
+/// joining a fetch of a set that was not usable yet.
+#[tokio::test]
+async fn invalid_kids_never_fetch_even_on_a_cold_cache() {
+    let issuer = common::issuer().await;
+    let cache = common::url_cache(&issuer, &ManualClock::new())
+        .build()
+        .unwrap();
+    let too_long = "k".repeat(257);
+    for invalid in ["", too_long.as_str()] {
+        let result = cache.key(invalid).now_or_never().expect("refused at once");
+        assert_eq!(result.unwrap_err(), LookupError::UnknownKid);
+    }
+    assert_eq!(issuer.jwks_requests(), 0);
+
+    // A prefetch in flight; the over-long kid does not join it, nor fetch after it.
+    issuer.hold_jwks();
+    let prefetch = tokio::spawn({
+        let cache = cache.clone();
+        async move { cache.prefetch().await }
+    });
+    guard("prefetch request", issuer.wait_for_jwks_requests(1)).await;
+    let result = cache
+        .key(&too_long)
+        .now_or_never()
+        .expect("refused at once");
+    assert_eq!(result.unwrap_err(), LookupError::UnknownKid);
+    issuer.release_jwks();
+    guard("prefetch", prefetch).await.unwrap().unwrap();
+    assert_eq!(issuer.jwks_requests(), 1);
+    assert_eq!(cache.status().unknown_kid_refetches, 0);
 }
 
 /// K19: while an explicit refresh hangs at the server, lookups of cached `kid`s answer
@@ -432,22 +537,44 @@ async fn cached_kids_answer_at_once_while_background_or_unknown_kid_fetches_hang
 
     // Background refresh (due at 3/4 of 600 s) held at the server.
     issuer.hold_jwks();
-    clock.advance(Duration::from_secs(450));
+    clock.advance(cache.status().next_refresh_in.unwrap());
     guard("background request", issuer.wait_for_jwks_requests(2)).await;
     for _ in 0..100 {
         assert!(cache.key(&kid).now_or_never().expect("no wait").is_ok());
     }
-    // An unknown kid joins the running fetch (no second request) and waits for it...
+    // An unknown kid joins the running fetch (no second request while it runs) and waits for
+    // it...
     let mut unknown = Box::pin(cache.key("rotated-in"));
     assert!(futures_util::poll!(unknown.as_mut()).is_pending());
+    assert_eq!(issuer.jwks_requests(), 2);
     // ...while the known kid still does not wait.
     assert!(cache.key(&kid).now_or_never().expect("no wait").is_ok());
+    issuer.release_jwks();
+    // The background refresh was no unknown-kid fetch, so it does not stand in for one: the
+    // lookup makes its own refetch (which starts the cooldown), then is refused.
+    assert_eq!(
+        guard("unknown kid", unknown).await.unwrap_err(),
+        LookupError::UnknownKid
+    );
+    assert_eq!(issuer.jwks_requests(), 3);
+    assert_eq!(cache.status().unknown_kid_refetches, 1);
+
+    // An unknown-kid refetch held at the server: known kids do not wait for it either.
+    clock.advance(Duration::from_secs(10));
+    issuer.hold_jwks();
+    let mut unknown = Box::pin(cache.key("rotated-in-later"));
+    assert!(futures_util::poll!(unknown.as_mut()).is_pending());
+    guard("unknown-kid request", issuer.wait_for_jwks_requests(4)).await;
+    for _ in 0..100 {
+        assert!(cache.key(&kid).now_or_never().expect("no wait").is_ok());
+    }
     issuer.release_jwks();
     assert_eq!(
         guard("unknown kid", unknown).await.unwrap_err(),
         LookupError::UnknownKid
     );
-    assert_eq!(issuer.jwks_requests(), 2);
+    assert_eq!(issuer.jwks_requests(), 4);
+    assert_eq!(cache.status().unknown_kid_refetches, 2);
 }
 
 /// An attempt announced by `subscribe()` has already left the in-flight slot: a `refresh()`

@@ -1,8 +1,8 @@
-//! Freshness from response headers (clamped), refresh ahead at 3/4 of the lifetime,
-//! conditional requests (304), the bounded stale-if-error window (security catalogue,
-//! `docs/security-catalogue.md`: K15, K13 during an outage)
-//! and what `status()` reports. Time only moves through a `ManualClock`; background work is
-//! awaited through `subscribe()`.
+//! Freshness from response headers (clamped), refresh ahead at 3/4 of the lifetime (exactly,
+//! with the jitter off, or spread over 5/8 to 7/8 by default), conditional requests (304), the
+//! bounded stale-if-error window (security catalogue, `docs/security-catalogue.md`: K15, K13
+//! during an outage) and what `status()` reports. Time
+//! only moves through a `ManualClock`; background work is awaited through `subscribe()`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -20,10 +20,13 @@ const MIN: Duration = Duration::from_secs(60);
 const MAX: Duration = Duration::from_secs(3600);
 const DEFAULT: Duration = Duration::from_secs(1200);
 
+/// A prefetched cache with the refresh jitter off, so the refresh time tells the freshness
+/// lifetime exactly.
 async fn cache_for(issuer: &TestIssuer, clock: &ManualClock) -> JwksCache {
     let cache = common::url_cache(issuer, clock)
         .ttl_bounds(MIN, MAX)
         .default_ttl(DEFAULT)
+        .refresh_jitter(0.0)
         .build()
         .unwrap();
     guard("prefetch", cache.prefetch()).await.unwrap();
@@ -141,6 +144,7 @@ async fn expires_uses_the_server_date_not_the_local_clock() {
     issuer.set_jwks_header("expires", Some(&expires));
     let cache = common::url_cache(&issuer, &ManualClock::at_unix(1_000_000_000))
         .ttl_bounds(MIN, Duration::from_secs(365 * 24 * 3600))
+        .refresh_jitter(0.0)
         .build()
         .unwrap();
     guard("prefetch", cache.prefetch()).await.unwrap();
@@ -231,6 +235,7 @@ async fn not_modified_keeps_keys_and_renews_freshness() {
     let clock = ManualClock::new();
     let cache = common::url_cache(&issuer, &clock)
         .default_ttl(Duration::from_secs(600))
+        .refresh_jitter(0.0)
         .build()
         .unwrap();
     guard("prefetch", cache.prefetch()).await.unwrap();
@@ -344,6 +349,7 @@ async fn status_reflects_reality() {
     let cache = common::url_cache(&issuer, &clock)
         .default_ttl(Duration::from_secs(600))
         .cooldown(Duration::from_secs(15))
+        .refresh_jitter(0.0)
         .build()
         .unwrap();
 
@@ -410,4 +416,128 @@ async fn status_reflects_reality() {
     assert!(status.last_error.is_none());
     assert_eq!(status.age, Some(Duration::ZERO));
     assert!(cache.key(&kid).now_or_never().unwrap().is_ok());
+}
+
+/// Refresh jitter (issue 9): by default every cache schedules its refresh uniformly at random
+/// between 5/8 and 7/8 of the freshness lifetime, so caches that fetched at the same moment
+/// (a fleet started together) do not refresh in lockstep. Each refresh happens exactly when
+/// scheduled, and the next one is drawn again from the window. Without jitter they all refresh
+/// at 3/4.
+#[tokio::test]
+async fn background_refresh_is_spread_over_five_to_seven_eighths_of_the_ttl() {
+    let issuer = common::issuer().await;
+    issuer.set_jwks_cache_control(Some("max-age=800"));
+    let clock = ManualClock::new();
+    let (low, high) = (Duration::from_secs(500), Duration::from_secs(700));
+    let mut caches = Vec::new();
+    for _ in 0..64 {
+        let cache = common::url_cache(&issuer, &clock)
+            .ttl_bounds(MIN, MAX)
+            .build()
+            .unwrap();
+        guard("prefetch", cache.prefetch()).await.unwrap();
+        caches.push(cache);
+    }
+    let mut times: Vec<Duration> = caches
+        .iter()
+        .map(|c| c.status().next_refresh_in.unwrap())
+        .collect();
+    for at in &times {
+        assert!(*at >= low && *at <= high, "{at:?}");
+    }
+    times.sort();
+    times.dedup();
+    assert_eq!(times.len(), 64, "every cache drew its own time");
+    // 64 uniform draws over 200 s: that they all fall within 100 s has probability ~1e-17.
+    assert!(
+        times[63] - times[0] >= Duration::from_secs(100),
+        "{times:?}"
+    );
+
+    // The earliest refresh happens exactly at its time, and only that one.
+    let first = caches
+        .iter()
+        .position(|c| c.status().next_refresh_in == Some(times[0]))
+        .unwrap();
+    let mut attempts = caches[first].subscribe();
+    attempts.borrow_and_update();
+    clock.advance(times[0] - Duration::from_millis(1));
+    settle().await;
+    assert_eq!(issuer.jwks_requests(), 64, "too early");
+    clock.advance(Duration::from_millis(1));
+    guard("first refresh", attempts.changed()).await.unwrap();
+    settle().await;
+    assert_eq!(issuer.jwks_requests(), 65);
+    let next = caches[first].status().next_refresh_in.unwrap();
+    assert!(next >= low && next <= high, "{next:?}");
+
+    // Without jitter: lockstep at exactly 3/4.
+    for _ in 0..8 {
+        let cache = common::url_cache(&issuer, &clock)
+            .ttl_bounds(MIN, MAX)
+            .refresh_jitter(0.0)
+            .build()
+            .unwrap();
+        guard("prefetch", cache.prefetch()).await.unwrap();
+        assert_eq!(
+            cache.status().next_refresh_in,
+            Some(Duration::from_secs(600))
+        );
+    }
+}
+
+/// `jitter_seed` makes a cache's schedule reproducible: the same seed gives the same refresh
+/// times, fetch after fetch.
+#[tokio::test]
+async fn a_jitter_seed_makes_the_schedule_reproducible() {
+    let issuer = common::issuer().await;
+    let clock = ManualClock::new();
+    let schedule = |seed: u64| {
+        let issuer = &issuer;
+        let clock = &clock;
+        async move {
+            let cache = common::url_cache(issuer, clock)
+                .jitter_seed(seed)
+                .build()
+                .unwrap();
+            let mut times = Vec::new();
+            for _ in 0..5 {
+                guard("fetch", cache.refresh()).await.unwrap();
+                times.push(cache.status().next_refresh_in.unwrap());
+            }
+            times
+        }
+    };
+    let first = schedule(42).await;
+    assert_eq!(schedule(42).await, first);
+    assert_ne!(schedule(43).await, first);
+    for at in &first {
+        // 3/4 ± 1/8 of the default 600 s.
+        assert!(
+            *at >= Duration::from_secs(375) && *at <= Duration::from_secs(525),
+            "{at:?}"
+        );
+    }
+}
+
+/// A refresh jitter outside `0..=0.25` (or NaN) is a build error.
+#[test]
+fn refresh_jitter_is_validated() {
+    let source = || tollgate_jwks::JwksSource::url("https://issuer.example/jwks.json").unwrap();
+    for bad in [-0.1, 0.3, f64::NAN] {
+        let error = JwksCache::builder(source())
+            .refresh_jitter(bad)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(error, tollgate_jwks::BuildError::RefreshJitterOutOfRange),
+            "{bad}: {error:?}"
+        );
+    }
+    assert!(
+        JwksCache::builder(source())
+            .refresh_jitter(tollgate_jwks::MAX_REFRESH_JITTER)
+            .build()
+            .is_ok()
+    );
 }

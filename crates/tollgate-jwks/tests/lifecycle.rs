@@ -40,7 +40,7 @@ async fn control_background_refresh_runs_without_shutdown() {
         3,
         "test + cache + background task"
     );
-    manual.advance(Duration::from_secs(450));
+    manual.advance(cache.status().next_refresh_in.unwrap());
     guard("background refresh", attempts.changed())
         .await
         .unwrap();
@@ -64,7 +64,7 @@ async fn shutdown_stops_background_refresh() {
 
     cache.shutdown();
     // Advancing right away must not let a refresh slip in before the task sees the shutdown.
-    manual.advance(Duration::from_secs(450));
+    manual.advance(cache.status().next_refresh_in.unwrap());
     eventually("background task ends", || Arc::strong_count(&clock) == 2).await;
     for _ in 0..10 {
         manual.advance(Duration::from_secs(600));
@@ -93,7 +93,7 @@ async fn shutdown_then_advance_never_refreshes() {
         guard("prefetch", cache.prefetch()).await.unwrap();
         let before = issuer.jwks_requests();
         cache.shutdown();
-        manual.advance(Duration::from_secs(450));
+        manual.advance(cache.status().next_refresh_in.unwrap());
         eventually("background task ends", || Arc::strong_count(&clock) == 2).await;
         settle().await;
         assert_eq!(issuer.jwks_requests(), before);
@@ -168,7 +168,7 @@ async fn dropping_the_last_handle_ends_background_work() {
     );
 
     let mut attempts = clone.subscribe();
-    manual.advance(Duration::from_secs(450));
+    manual.advance(clone.status().next_refresh_in.unwrap());
     guard("background refresh", attempts.changed())
         .await
         .unwrap();

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
@@ -33,6 +34,13 @@ pub(crate) fn spawn(
     let signal = shared.shutdown_signal();
     let app = router(shared);
     runtime.spawn(async move {
+        // No Nagle: a response written in several pieces (HTTP/2 frames) must not wait for the
+        // client's delayed ACK (40 ms on Linux).
+        let listener = listener.tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "TCP_NODELAY not set");
+            }
+        });
         if let Err(error) = axum::serve(listener, app)
             .with_graceful_shutdown(signal)
             .await

@@ -152,7 +152,9 @@ impl<C: CustomClaims> VerifierBuilder<C> {
         self
     }
 
-    /// Adjusts every key cache the verifier builds (HTTP client, cooldown, stale limit, ...):
+    /// Adjusts every key cache the verifier builds (HTTP client, cooldown, stale limit, ...).
+    /// Each such cache is labelled with its issuer's `iss` for metrics and logs
+    /// ([`JwksCacheBuilder::issuer_label`]) before `configure` runs.
     ///
     /// ```no_run
     /// # use std::time::Duration;
@@ -279,7 +281,8 @@ impl<C: CustomClaims> VerifierBuilder<C> {
                 _ => {
                     let mut builder = JwksCache::builder(policy.derived_source()?)
                         .algorithms(self.algorithms.iter().copied())
-                        .shared_clock(Arc::clone(&self.clock));
+                        .shared_clock(Arc::clone(&self.clock))
+                        .issuer_label(policy.iss());
                     if let Some(configure) = &self.keys {
                         builder = configure(builder);
                     }

@@ -191,7 +191,10 @@ impl Issuer {
 
     /// Takes keys from this cache (shared between verifiers of the same issuer, or configured
     /// beyond the verifier's settings). A cache serves one issuer: using the same cache for two
-    /// issuers, or a cache that discovers another issuer's keys, is a build error.
+    /// issuers, or a cache that discovers another issuer's keys, is a build error. Its metrics
+    /// and logs carry the label it was built with
+    /// ([`JwksCacheBuilder::issuer_label`](tollgate_jwks::JwksCacheBuilder::issuer_label);
+    /// by default its JWKS URL or discovery issuer).
     pub fn jwks_cache(mut self, cache: JwksCache) -> Self {
         self.keys = KeySource::Cache(cache);
         self
