@@ -66,7 +66,10 @@ fn jws_tokens(data: &Path) -> Seeds {
     let signed = |builder: TokenBuilder, key: &SigningKey| builder.sign(key).unwrap();
     let variants: Vec<(&str, String)> = vec![
         ("expired", signed(cognito().expires_at(NOW - 3600), key0)),
-        ("not-yet-valid", signed(cognito().claim("nbf", NOW + 3600), key0)),
+        (
+            "not-yet-valid",
+            signed(cognito().claim("nbf", NOW + 3600), key0),
+        ),
         ("iat-future", signed(cognito().issued_at(NOW + 600), key0)),
         ("too-old", signed(cognito().issued_at(NOW - 200_000), key0)),
         (
@@ -74,24 +77,66 @@ fn jws_tokens(data: &Path) -> Seeds {
             signed(cognito().expires_at(NOW + 400_000), key0),
         ),
         ("no-exp", signed(cognito().without_claim("exp"), key0)),
-        ("exp-string", signed(cognito().claim("exp", "9999999999"), key0)),
-        ("exp-fraction", signed(cognito().claim("exp", 1_700_003_000.5), key0)),
+        (
+            "exp-string",
+            signed(cognito().claim("exp", "9999999999"), key0),
+        ),
+        (
+            "exp-fraction",
+            signed(cognito().claim("exp", 1_700_003_000.5), key0),
+        ),
         ("wrong-iss", signed(cognito().claim("iss", OIDC_ISS), key0)),
-        ("iss-array", signed(cognito().claim("iss", json!([COGNITO_ISS])), key0)),
-        ("token-use-id", signed(cognito().claim("token_use", "id"), key0)),
-        ("wrong-client", signed(cognito().claim("client_id", "other"), key0)),
-        ("scope-array", signed(cognito().claim("scope", json!(["a"])), key0)),
+        (
+            "iss-array",
+            signed(cognito().claim("iss", json!([COGNITO_ISS])), key0),
+        ),
+        (
+            "token-use-id",
+            signed(cognito().claim("token_use", "id"), key0),
+        ),
+        (
+            "wrong-client",
+            signed(cognito().claim("client_id", "other"), key0),
+        ),
+        (
+            "scope-array",
+            signed(cognito().claim("scope", json!(["a"])), key0),
+        ),
         ("other-issuers-key", signed(cognito(), key1)),
         ("typ-jwt", signed(cognito().header("typ", "JWT"), key0)),
-        ("typ-other", signed(cognito().header("typ", "secevent+jwt"), key0)),
-        ("crit", signed(cognito().header("crit", json!(["exp"])), key0)),
-        ("jku", signed(cognito().header("jku", "https://attacker.example/jwks"), key0)),
-        ("jwk", signed(cognito().header("jwk", key0.public_jwk()), key0)),
-        ("x5u", signed(cognito().header("x5u", "https://attacker.example/c"), key0)),
-        ("x5c", signed(cognito().header("x5c", json!(["MIIB"])), key0)),
+        (
+            "typ-other",
+            signed(cognito().header("typ", "secevent+jwt"), key0),
+        ),
+        (
+            "crit",
+            signed(cognito().header("crit", json!(["exp"])), key0),
+        ),
+        (
+            "jku",
+            signed(
+                cognito().header("jku", "https://attacker.example/jwks"),
+                key0,
+            ),
+        ),
+        (
+            "jwk",
+            signed(cognito().header("jwk", key0.public_jwk()), key0),
+        ),
+        (
+            "x5u",
+            signed(cognito().header("x5u", "https://attacker.example/c"), key0),
+        ),
+        (
+            "x5c",
+            signed(cognito().header("x5c", json!(["MIIB"])), key0),
+        ),
         ("enc", signed(cognito().header("enc", "A128GCM"), key0)),
         ("no-kid", signed(cognito().without_header("kid"), key0)),
-        ("unknown-kid", signed(cognito().header("kid", "unknown"), key0)),
+        (
+            "unknown-kid",
+            signed(cognito().header("kid", "unknown"), key0),
+        ),
         ("kid-number", signed(cognito().header("kid", 7), key0)),
         ("alg-none", cognito().unsigned()),
         (
@@ -109,8 +154,14 @@ fn jws_tokens(data: &Path) -> Seeds {
                 .sign_with(key0, RsaAlg::Ps256)
                 .unwrap(),
         ),
-        ("oidc-no-aud", signed(oidc_access_token().without_claim("aud"), key1)),
-        ("oidc-other-aud", signed(oidc_access_token().claim("aud", "x"), key1)),
+        (
+            "oidc-no-aud",
+            signed(oidc_access_token().without_claim("aud"), key1),
+        ),
+        (
+            "oidc-other-aud",
+            signed(oidc_access_token().claim("aud", "x"), key1),
+        ),
         (
             "oidc-blocked-tenant",
             signed(oidc_access_token().claim(TENANT_CLAIM, "blocked"), key1),
@@ -152,7 +203,11 @@ fn jws_tokens(data: &Path) -> Seeds {
         (
             "deep-nesting",
             header0.clone(),
-            claims.replacen('{', &format!(r#"{{"x":{}1{},"#, "[".repeat(200), "]".repeat(200)), 1),
+            claims.replacen(
+                '{',
+                &format!(r#"{{"x":{}1{},"#, "[".repeat(200), "]".repeat(200)),
+                1,
+            ),
         ),
         (
             "exp-huge",
@@ -164,7 +219,11 @@ fn jws_tokens(data: &Path) -> Seeds {
         ("header-bom", format!("\u{feff}{header0}"), claims.clone()),
     ];
     for (name, header, payload) in raw_cases {
-        seed(&mut seeds, name, raw::signed_compact(&header, &payload, key0).unwrap());
+        seed(
+            &mut seeds,
+            name,
+            raw::signed_compact(&header, &payload, key0).unwrap(),
+        );
     }
 
     // Broken encodings of a valid token.
@@ -182,7 +241,10 @@ fn jws_tokens(data: &Path) -> Seeds {
         ("empty-signature", format!("{h}.{p}.")),
         ("empty-payload", format!("{h}..{s}")),
         ("padded-header", format!("{h}==.{p}.{s}")),
-        ("standard-alphabet", valid.replace('-', "+").replace('_', "/")),
+        (
+            "standard-alphabet",
+            valid.replace('-', "+").replace('_', "/"),
+        ),
         ("leading-space", format!(" {valid}")),
         ("trailing-newline", format!("{valid}\n")),
         ("non-canonical-last-char", non_canonical(valid)),
@@ -206,10 +268,9 @@ fn jws_tokens(data: &Path) -> Seeds {
             }
         }
     }
-    let rfc: Value = serde_json::from_slice(
-        &fs::read(data.join("rfc7520-4_1.rsa_v15_signature.json")).unwrap(),
-    )
-    .unwrap();
+    let rfc: Value =
+        serde_json::from_slice(&fs::read(data.join("rfc7520-4_1.rsa_v15_signature.json")).unwrap())
+            .unwrap();
     vector_tokens.push((
         "rfc7520-4_1".to_owned(),
         rfc["output"]["compact"].as_str().unwrap().to_owned(),
@@ -270,8 +331,16 @@ fn signed_inputs() -> Seeds {
     let oidc = serde_json::to_string(oidc_access_token().claims()).unwrap();
     seed(&mut seeds, "cognito", with_mode(0, cognito.as_bytes()));
     seed(&mut seeds, "oidc", with_mode(1, oidc.as_bytes()));
-    seed(&mut seeds, "cognito-other-key", with_mode(4, cognito.as_bytes()));
-    seed(&mut seeds, "cognito-rs384", with_mode(8, cognito.as_bytes()));
+    seed(
+        &mut seeds,
+        "cognito-other-key",
+        with_mode(4, cognito.as_bytes()),
+    );
+    seed(
+        &mut seeds,
+        "cognito-rs384",
+        with_mode(8, cognito.as_bytes()),
+    );
     let claim_cases: [(&str, u8, Value); 10] = [
         (
             "minimal-cognito",
@@ -325,17 +394,42 @@ fn signed_inputs() -> Seeds {
         ),
     ];
     for (name, mode, claims) in claim_cases {
-        seed(&mut seeds, name, with_mode(mode, claims.to_string().as_bytes()));
+        seed(
+            &mut seeds,
+            name,
+            with_mode(mode, claims.to_string().as_bytes()),
+        );
     }
     let kid0 = f.cognito_key.kid();
     let headers = [
-        ("header-typ-at-jwt", format!(r#"{{"alg":"RS256","kid":"{kid0}","typ":"at+jwt"}}"#)),
-        ("header-crit", format!(r#"{{"alg":"RS256","kid":"{kid0}","crit":["b64"],"b64":false}}"#)),
-        ("header-jwk", format!(r#"{{"alg":"RS256","kid":"{kid0}","jwk":{{}}}}"#)),
-        ("header-dup-kid", format!(r#"{{"alg":"RS256","kid":"x","kid":"{kid0}"}}"#)),
-        ("header-escaped-alg", format!(r#"{{"\u0061lg":"RS256","kid":"{kid0}"}}"#)),
-        ("header-typ-number", format!(r#"{{"alg":"RS256","kid":"{kid0}","typ":1}}"#)),
-        ("header-nested", format!(r#"{{"alg":"RS256","kid":"{kid0}","x":{{"y":{{"z":[{{}}]}}}}}}"#)),
+        (
+            "header-typ-at-jwt",
+            format!(r#"{{"alg":"RS256","kid":"{kid0}","typ":"at+jwt"}}"#),
+        ),
+        (
+            "header-crit",
+            format!(r#"{{"alg":"RS256","kid":"{kid0}","crit":["b64"],"b64":false}}"#),
+        ),
+        (
+            "header-jwk",
+            format!(r#"{{"alg":"RS256","kid":"{kid0}","jwk":{{}}}}"#),
+        ),
+        (
+            "header-dup-kid",
+            format!(r#"{{"alg":"RS256","kid":"x","kid":"{kid0}"}}"#),
+        ),
+        (
+            "header-escaped-alg",
+            format!(r#"{{"\u0061lg":"RS256","kid":"{kid0}"}}"#),
+        ),
+        (
+            "header-typ-number",
+            format!(r#"{{"alg":"RS256","kid":"{kid0}","typ":1}}"#),
+        ),
+        (
+            "header-nested",
+            format!(r#"{{"alg":"RS256","kid":"{kid0}","x":{{"y":{{"z":[{{}}]}}}}}}"#),
+        ),
     ];
     for (name, header) in headers {
         let mut input = vec![2];
@@ -353,7 +447,11 @@ fn key_sets(data: &Path) -> Seeds {
     let keys: Vec<SigningKey> = (0..4).map(|i| SigningKey::fixture(i).unwrap()).collect();
     let mut seeds = Seeds::new();
     seed(&mut seeds, "testkit-one", jwks_json(&[&keys[0]]));
-    seed(&mut seeds, "testkit-four", jwks_json(&keys.iter().collect::<Vec<_>>()));
+    seed(
+        &mut seeds,
+        "testkit-four",
+        jwks_json(&keys.iter().collect::<Vec<_>>()),
+    );
 
     let jwk = keys[0].public_jwk();
     let set = |entries: Vec<Value>| json!({ "keys": entries }).to_string();
@@ -363,18 +461,60 @@ fn key_sets(data: &Path) -> Seeds {
         Value::Object(entry)
     };
     let cases: Vec<(&str, String)> = vec![
-        ("alg-rs512", set(vec![edited(&|e| { e.insert("alg".into(), "RS512".into()); })])),
-        ("alg-ps256", set(vec![edited(&|e| { e.insert("alg".into(), "PS256".into()); })])),
-        ("use-enc", set(vec![edited(&|e| { e.insert("use".into(), "enc".into()); })])),
+        (
+            "alg-rs512",
+            set(vec![edited(&|e| {
+                e.insert("alg".into(), "RS512".into());
+            })]),
+        ),
+        (
+            "alg-ps256",
+            set(vec![edited(&|e| {
+                e.insert("alg".into(), "PS256".into());
+            })]),
+        ),
+        (
+            "use-enc",
+            set(vec![edited(&|e| {
+                e.insert("use".into(), "enc".into());
+            })]),
+        ),
         (
             "key-ops-sign",
-            set(vec![edited(&|e| { e.insert("key_ops".into(), json!(["sign"])); })]),
+            set(vec![edited(&|e| {
+                e.insert("key_ops".into(), json!(["sign"]));
+            })]),
         ),
-        ("private-d", set(vec![edited(&|e| { e.insert("d".into(), "AQAB".into()); })])),
-        ("exponent-3", set(vec![edited(&|e| { e.insert("e".into(), "Aw".into()); })])),
-        ("exponent-1", set(vec![edited(&|e| { e.insert("e".into(), "AQ".into()); })])),
-        ("no-kid", set(vec![edited(&|e| { e.remove("kid"); })])),
-        ("kid-number", set(vec![edited(&|e| { e.insert("kid".into(), 1.into()); })])),
+        (
+            "private-d",
+            set(vec![edited(&|e| {
+                e.insert("d".into(), "AQAB".into());
+            })]),
+        ),
+        (
+            "exponent-3",
+            set(vec![edited(&|e| {
+                e.insert("e".into(), "Aw".into());
+            })]),
+        ),
+        (
+            "exponent-1",
+            set(vec![edited(&|e| {
+                e.insert("e".into(), "AQ".into());
+            })]),
+        ),
+        (
+            "no-kid",
+            set(vec![edited(&|e| {
+                e.remove("kid");
+            })]),
+        ),
+        (
+            "kid-number",
+            set(vec![edited(&|e| {
+                e.insert("kid".into(), 1.into());
+            })]),
+        ),
         (
             "n-leading-zero",
             set(vec![edited(&|e| {
@@ -402,22 +542,26 @@ fn key_sets(data: &Path) -> Seeds {
             set(vec![jwk.clone(), json!({"kid": keys[0].kid()})]),
         ),
         ("array-entry", set(vec![json!([1, 2]), jwk.clone()])),
-        (
-            "three-keys",
-            jwks_json(&[&keys[1], &keys[2], &keys[3]]),
-        ),
+        ("three-keys", jwks_json(&[&keys[1], &keys[2], &keys[3]])),
         ("keys-object", r#"{"keys":{}}"#.to_owned()),
-        ("dup-keys-member", format!(r#"{{"keys":[],"keys":{}}}"#, set(vec![jwk.clone()]))),
+        (
+            "dup-keys-member",
+            format!(r#"{{"keys":[],"keys":{}}}"#, set(vec![jwk.clone()])),
+        ),
     ];
     for (name, body) in cases {
         seed(&mut seeds, name, body);
     }
 
-    let jwk_file: Value = serde_json::from_slice(
-        &fs::read(data.join("wycheproof-json_web_key_test.json")).unwrap(),
-    )
-    .unwrap();
-    for (i, group) in jwk_file["testGroups"].as_array().unwrap().iter().enumerate() {
+    let jwk_file: Value =
+        serde_json::from_slice(&fs::read(data.join("wycheproof-json_web_key_test.json")).unwrap())
+            .unwrap();
+    for (i, group) in jwk_file["testGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
         for part in ["public", "private"] {
             if let Some(keys) = group.get(part) {
                 seed(&mut seeds, format!("wp-jwk-{i}-{part}"), keys.to_string());
@@ -428,7 +572,12 @@ fn key_sets(data: &Path) -> Seeds {
         &fs::read(data.join("wycheproof-json_web_signature_test.json")).unwrap(),
     )
     .unwrap();
-    for (i, group) in jws_file["testGroups"].as_array().unwrap().iter().enumerate() {
+    for (i, group) in jws_file["testGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
         for part in ["public", "private"] {
             if let Some(key) = group.get(part) {
                 let body = if key.get("keys").is_some() {
@@ -444,21 +593,34 @@ fn key_sets(data: &Path) -> Seeds {
         &fs::read(data.join("wycheproof-rsa_signature_2048_sha256_test.json")).unwrap(),
     )
     .unwrap();
-    for (i, group) in rsa_file["testGroups"].as_array().unwrap().iter().enumerate().take(4) {
+    for (i, group) in rsa_file["testGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .take(4)
+    {
         if let Some(key) = group.get("keyJwk") {
             seed(&mut seeds, format!("wp-rsa-{i}"), set(vec![key.clone()]));
         }
     }
-    let rfc: Value = serde_json::from_slice(
-        &fs::read(data.join("rfc7520-4_1.rsa_v15_signature.json")).unwrap(),
-    )
-    .unwrap();
+    let rfc: Value =
+        serde_json::from_slice(&fs::read(data.join("rfc7520-4_1.rsa_v15_signature.json")).unwrap())
+            .unwrap();
     let mut rfc_key = rfc["input"]["key"].as_object().unwrap().clone();
     for private in ["d", "p", "q", "dp", "dq", "qi"] {
         rfc_key.remove(private);
     }
-    seed(&mut seeds, "rfc7520-public", set(vec![Value::Object(rfc_key)]));
-    seed(&mut seeds, "rfc7520-private", set(vec![rfc["input"]["key"].clone()]));
+    seed(
+        &mut seeds,
+        "rfc7520-public",
+        set(vec![Value::Object(rfc_key)]),
+    );
+    seed(
+        &mut seeds,
+        "rfc7520-private",
+        set(vec![rfc["input"]["key"].clone()]),
+    );
     seeds
 }
 
@@ -490,7 +652,10 @@ fn bearer_values() -> Seeds {
         ("basic", "\nBasic dXNlcjpwYXNz".into()),
         ("digest", "\nDigest x".into()),
         ("negotiate", "\nNegotiate".into()),
-        ("cookie-like", format!("\ntoken={token}; Authorization=Bearer {token}")),
+        (
+            "cookie-like",
+            format!("\ntoken={token}; Authorization=Bearer {token}"),
+        ),
         ("query-token", "access_token=a\nBearer a".into()),
         ("query-encoded", "access%5Ftoken=a\nBearer a".into()),
         ("query-bare", "x=1&access_token\nBearer a".into()),
@@ -509,11 +674,17 @@ fn bearer_values() -> Seeds {
 fn freshness_headers() -> Seeds {
     let cases = [
         ("max-age", "cache-control: max-age=400"),
-        ("max-age-list", "cache-control: public, max-age=400, must-revalidate"),
+        (
+            "max-age-list",
+            "cache-control: public, max-age=400, must-revalidate",
+        ),
         ("max-age-quoted", "cache-control: max-age=\"400\""),
         ("max-age-upper", "cache-control: MAX-AGE=400"),
         ("max-age-zero", "cache-control: max-age=0"),
-        ("max-age-huge", "cache-control: max-age=99999999999999999999999"),
+        (
+            "max-age-huge",
+            "cache-control: max-age=99999999999999999999999",
+        ),
         ("max-age-word", "cache-control: max-age=soon"),
         ("max-age-negative", "cache-control: max-age=-1"),
         (
@@ -523,8 +694,14 @@ fn freshness_headers() -> Seeds {
         ("no-store", "cache-control: no-store"),
         ("no-cache", "cache-control: no-cache"),
         ("private-no-store", "cache-control: private, no-store"),
-        ("max-age-then-no-store", "cache-control: max-age=3000, no-store"),
-        ("two-fields", "cache-control: max-age=300\ncache-control: no-cache"),
+        (
+            "max-age-then-no-store",
+            "cache-control: max-age=3000, no-store",
+        ),
+        (
+            "two-fields",
+            "cache-control: max-age=300\ncache-control: no-cache",
+        ),
         ("public", "cache-control: public"),
         (
             "expires-date",
@@ -537,7 +714,10 @@ fn freshness_headers() -> Seeds {
         ("expires-zero", "expires: 0"),
         ("expires-word", "expires: tomorrow"),
         ("expires-no-date", "expires: Wed, 21 Oct 2015 07:38:00 GMT"),
-        ("expires-rfc850", "expires: Wednesday, 21-Oct-15 07:38:00 GMT"),
+        (
+            "expires-rfc850",
+            "expires: Wednesday, 21-Oct-15 07:38:00 GMT",
+        ),
         ("expires-asctime", "expires: Wed Oct 21 07:38:00 2015"),
         ("empty", ""),
     ];

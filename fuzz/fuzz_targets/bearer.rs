@@ -98,7 +98,10 @@ fn check(headers: &HeaderMap, uri: &Uri, name: &HeaderName) {
                 let (scheme, rest) = trimmed
                     .split_once(' ')
                     .expect("a bearer token follows a scheme and a space");
-                assert!(scheme.eq_ignore_ascii_case("bearer"), "scheme is not Bearer");
+                assert!(
+                    scheme.eq_ignore_ascii_case("bearer"),
+                    "scheme is not Bearer"
+                );
                 assert_eq!(rest.trim_start_matches(' '), token, "token is not the rest");
                 // The canonical form of the same credential gives the same token.
                 let mut canonical = HeaderMap::new();
@@ -109,7 +112,10 @@ fn check(headers: &HeaderMap, uri: &Uri, name: &HeaderName) {
             }
         }
         Ok(None) => {
-            assert!(!gateway, "a gateway header value is always a token or an error");
+            assert!(
+                !gateway,
+                "a gateway header value is always a token or an error"
+            );
             let scheme = trimmed.split(' ').next().unwrap_or("");
             assert!(
                 !scheme.eq_ignore_ascii_case("bearer"),
@@ -120,7 +126,10 @@ fn check(headers: &HeaderMap, uri: &Uri, name: &HeaderName) {
             panic!("one visible-ASCII field refused as {result:?}")
         }
         Err(InvalidRequest::MultipleMethods) => {
-            assert!(query_has_access_token(uri), "MultipleMethods without a query token");
+            assert!(
+                query_has_access_token(uri),
+                "MultipleMethods without a query token"
+            );
         }
         Err(_) if gateway => {
             assert!(

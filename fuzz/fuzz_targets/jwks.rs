@@ -158,7 +158,10 @@ fuzz_target!(|data: &[u8]| {
                         .and_then(b64_decode)
                         .is_some_and(|n| strip_zeros(&n) == &modulus[..])
                 });
-                assert!(own, "a key verified fixture key 0's signature without its modulus");
+                assert!(
+                    own,
+                    "a key verified fixture key 0's signature without its modulus"
+                );
             }
         }
     }

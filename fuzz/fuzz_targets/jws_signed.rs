@@ -31,10 +31,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let default_header;
     let (header, payload) = if mode & 2 == 0 {
-        default_header = format!(
-            r#"{{"alg":"RS256","kid":"{}"}}"#,
-            fixture.key(named).kid()
-        );
+        default_header = format!(r#"{{"alg":"RS256","kid":"{}"}}"#, fixture.key(named).kid());
         (default_header.as_bytes(), rest)
     } else {
         match rest.iter().position(|&b| b == 0) {
@@ -50,10 +47,7 @@ fuzz_target!(|data: &[u8]| {
         _ => RsaAlg::Ps256,
     };
     let signing_input = format!("{}.{}", b64_encode(header), b64_encode(payload));
-    let Ok(signature) = fixture
-        .key(signer)
-        .sign(alg, signing_input.as_bytes())
-    else {
+    let Ok(signature) = fixture.key(signer).sign(alg, signing_input.as_bytes()) else {
         return;
     };
     let token = format!("{signing_input}.{}", b64_encode(&signature));

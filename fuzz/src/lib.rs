@@ -464,9 +464,7 @@ pub fn check_claims(payload: &[u8], which: Which) -> Result<(), String> {
         Which::Oidc => {
             let audience_ok = match claims.get("aud") {
                 Some(Value::String(aud)) => aud == OIDC_AUDIENCE,
-                Some(Value::Array(auds)) => auds
-                    .iter()
-                    .any(|a| a.as_str() == Some(OIDC_AUDIENCE)),
+                Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(OIDC_AUDIENCE)),
                 _ => false,
             };
             if !audience_ok {
@@ -500,7 +498,11 @@ pub fn listed_scopes(payload: &[u8]) -> Vec<String> {
 }
 
 /// `Ok(())` or the error, so results of differently typed verifiers compare.
-#[must_use]
+///
+/// # Errors
+///
+/// The error of `result`.
+#[allow(clippy::clone_on_copy)] // stays right if `VerifyError` ever stops being `Copy`
 pub fn outcome<C>(result: &Result<VerifiedToken<C>, VerifyError>) -> Result<(), VerifyError> {
     match result {
         Ok(_) => Ok(()),
@@ -531,7 +533,11 @@ pub enum HeaderRules {
 /// When the token breaks the contract: that is a finding.
 #[allow(clippy::panic)]
 #[must_use]
-pub fn assert_signed<'t>(fixture: &Fixture, token: &'t str, rules: HeaderRules) -> (Parts<'t>, Which) {
+pub fn assert_signed<'t>(
+    fixture: &Fixture,
+    token: &'t str,
+    rules: HeaderRules,
+) -> (Parts<'t>, Which) {
     let Some(parts) = parts(token) else {
         panic!("accepted a token that is not three canonical base64url segments")
     };
@@ -602,7 +608,11 @@ pub fn check_token(fixture: &Fixture, token: &str) {
     // The cached verifier decides the same, on first sight and on a repeat (a cache hit).
     let first = fixture.verify(&fixture.cached, token);
     let repeat = fixture.verify(&fixture.cached, token);
-    assert_eq!(outcome(&plain), outcome(&first), "cache on and off disagree");
+    assert_eq!(
+        outcome(&plain),
+        outcome(&first),
+        "cache on and off disagree"
+    );
     assert_eq!(
         outcome(&first),
         outcome(&repeat),
