@@ -297,6 +297,84 @@ pub fn signed_by(key: &SigningKey, alg: &str, message: &[u8], signature: &[u8]) 
         .is_ok()
 }
 
+/// A JSON text as a `serde_json::Value`, also when it uses what RFC 8259's grammar allows but
+/// serde_json's `Value` refuses: escapes of unpaired UTF-16 surrogates (§8.2) and numbers
+/// beyond the range of `f64` (§6). Such strings read as U+FFFD and such numbers as 0, which
+/// is enough for oracles that look at structure and at well-formed members. Invalid UTF-8 is
+/// replaced the same way (inside strings that a parser skipped without decoding).
+///
+/// # Errors
+///
+/// serde_json's error when the text is not JSON even by the grammar.
+pub fn grammar_json(json: &[u8]) -> Result<Value, serde_json::Error> {
+    let text = String::from_utf8_lossy(json);
+    let bytes = text.as_bytes();
+    let hex4 = |at: usize| -> Option<u32> {
+        let digits = bytes.get(at..at + 4)?;
+        u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+    };
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'"' => {
+                    in_string = false;
+                    out.push(b);
+                    i += 1;
+                }
+                b'\\' if bytes.get(i + 1) == Some(&b'u') => match hex4(i + 2) {
+                    Some(0xD800..=0xDBFF)
+                        if bytes.get(i + 6..i + 8) == Some(&b"\\u"[..])
+                            && matches!(hex4(i + 8), Some(0xDC00..=0xDFFF)) =>
+                    {
+                        out.extend_from_slice(&bytes[i..i + 12]);
+                        i += 12;
+                    }
+                    Some(0xD800..=0xDFFF) => {
+                        out.extend_from_slice(b"\\ufffd");
+                        i += 6;
+                    }
+                    _ => {
+                        out.extend_from_slice(&bytes[i..i + 2]);
+                        i += 2;
+                    }
+                },
+                b'\\' => {
+                    out.extend_from_slice(&bytes[i..(i + 2).min(bytes.len())]);
+                    i += 2;
+                }
+                _ => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        } else if b == b'"' {
+            in_string = true;
+            out.push(b);
+            i += 1;
+        } else if b == b'-' || b.is_ascii_digit() {
+            let end = bytes[i..]
+                .iter()
+                .position(|c| !(c.is_ascii_digit() || b"+-.eE".contains(c)))
+                .map_or(bytes.len(), |n| i + n);
+            let number = &bytes[i..end];
+            let finite = std::str::from_utf8(number)
+                .ok()
+                .and_then(|n| n.parse::<f64>().ok())
+                .is_some_and(f64::is_finite);
+            out.extend_from_slice(if finite { number } else { b"0" });
+            i = end;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    serde_json::from_slice(&out)
+}
+
 /// Whether a JSON text has a member name twice in one object, at any depth (names compared
 /// after unescaping, as JSON defines them). `None` when the text is not JSON.
 #[must_use]
