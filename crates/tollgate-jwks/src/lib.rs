@@ -83,6 +83,9 @@ mod cache;
 mod clock;
 mod error;
 mod fetcher;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzz_api;
 mod jwk;
 mod key;
 mod key_set;

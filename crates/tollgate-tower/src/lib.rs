@@ -73,6 +73,9 @@ mod challenge;
 mod context;
 #[cfg(feature = "axum")]
 mod extract;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzz_api;
 pub mod grpc_scopes;
 mod guard_future;
 pub mod metadata;
