@@ -24,6 +24,29 @@ impl fmt::Display for Malformed {
     }
 }
 
+/// How an ECDSA signature departs from the JWS form: `R || S`, each integer exactly the
+/// curve's size (RFC 7518 §3.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EcdsaForm {
+    /// Not 64 bytes (`ES256`) or 96 bytes (`ES384`), and not DER either.
+    Length,
+    /// DER-encoded (an ASN.1 `SEQUENCE` of two `INTEGER`s), the form X.509 uses, not JWS.
+    Der,
+    /// `R` or `S` is zero: the "psychic signature" (CVE-2022-21449).
+    ZeroInteger,
+}
+
+impl fmt::Display for EcdsaForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Length => "wrong length",
+            Self::Der => "DER-encoded",
+            Self::ZeroInteger => "zero integer",
+        })
+    }
+}
+
 /// Which part of the token a problem was found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -149,9 +172,13 @@ pub enum VerifyError {
     /// The key may not be used with the token's algorithm.
     #[error("key does not match the algorithm")]
     KeyAlgorithmMismatch,
-    /// The signature does not verify.
+    /// The signature does not verify (an RSA or Ed25519 signature of the wrong length
+    /// included).
     #[error("signature is invalid")]
     InvalidSignature,
+    /// An ECDSA signature is not in the JWS form (`R || S` of the curve's size).
+    #[error("signature is not a JWS ECDSA signature: {0}")]
+    EcdsaSignatureForm(EcdsaForm),
     /// `exp` has passed (beyond the leeway).
     #[error("token has expired")]
     Expired,
@@ -218,6 +245,7 @@ impl VerifyError {
             Self::KeysUnavailable => "keys_unavailable",
             Self::KeyAlgorithmMismatch => "key_algorithm_mismatch",
             Self::InvalidSignature => "invalid_signature",
+            Self::EcdsaSignatureForm(_) => "ecdsa_signature_form",
             Self::Expired => "expired",
             Self::NotYetValid => "not_yet_valid",
             Self::IssuedInFuture => "issued_in_future",
@@ -344,9 +372,10 @@ mod tests {
             VerifyError::AudienceMismatch => 27,
             VerifyError::InvalidCustomClaims => 28,
             VerifyError::CheckFailed(_) => 29,
+            VerifyError::EcdsaSignatureForm(_) => 30,
         }
     }
-    const VERIFY_ERROR_VARIANTS: usize = 30;
+    const VERIFY_ERROR_VARIANTS: usize = 31;
 
     /// Every variant, with every detail value where the detail is an enum.
     fn every_verify_error() -> Vec<VerifyError> {
@@ -384,6 +413,9 @@ mod tests {
             VerifyError::AudienceMismatch,
             VerifyError::InvalidCustomClaims,
             VerifyError::CheckFailed(CheckFailed::new("tenant_suspended")),
+            VerifyError::EcdsaSignatureForm(EcdsaForm::Length),
+            VerifyError::EcdsaSignatureForm(EcdsaForm::Der),
+            VerifyError::EcdsaSignatureForm(EcdsaForm::ZeroInteger),
         ]
     }
 

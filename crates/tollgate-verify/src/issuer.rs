@@ -1,7 +1,7 @@
 //! One trusted issuer: its exact `iss`, its key source, and the claim policy for its tokens.
 
 use serde_json::Value;
-use tollgate_jwks::{CognitoPool, IssuerForm, JwksCache, JwksSource};
+use tollgate_jwks::{Algorithm, CognitoPool, IssuerForm, JwksCache, JwksSource};
 
 use crate::claims::ClaimRef;
 use crate::{BuildError, Claims, Scopes, VerifyError};
@@ -91,6 +91,10 @@ pub struct Issuer {
     scope_claims: Vec<ScopeClaim>,
     types: Vec<String>,
     require_type: bool,
+    /// This issuer's allowlist; `None`: the verifier's ([`VerifierBuilder::algorithms`]).
+    ///
+    /// [`VerifierBuilder::algorithms`]: crate::VerifierBuilder::algorithms
+    pub(crate) algorithms: Option<Vec<Algorithm>>,
     /// [`Issuer::cognito`] got a malformed region or pool id (reported by `build`).
     invalid_pool: bool,
 }
@@ -126,6 +130,7 @@ impl Issuer {
             },
             types: DEFAULT_TYPES.iter().map(|t| (*t).to_owned()).collect(),
             require_type: false,
+            algorithms: None,
             invalid_pool: false,
         }
     }
@@ -265,6 +270,30 @@ impl Issuer {
     /// Refuses tokens without a `typ` header.
     pub fn require_type(mut self) -> Self {
         self.require_type = true;
+        self
+    }
+
+    /// The algorithms this issuer's tokens may use, instead of the verifier's list
+    /// ([`VerifierBuilder::algorithms`], `RS256` only by default). A token whose `alg` is not
+    /// on its issuer's list is refused before any key is looked up or fetched. Keys serve only
+    /// what their JWK allows: an RSA key without `alg` serves every `RS*`/`PS*` on this list,
+    /// a P-256 key only `ES256`, a P-384 key only `ES384`, an Ed25519 key only `EdDSA`.
+    ///
+    /// ```
+    /// use tollgate_verify::{Algorithm, Issuer};
+    ///
+    /// // A Keycloak realm signing with ES256 and PS256 keys.
+    /// let keycloak = Issuer::oidc("https://sso.example.com/realms/prod")
+    ///     .audience(["orders-api"])
+    ///     .algorithms([Algorithm::Es256, Algorithm::Ps256]);
+    /// ```
+    ///
+    /// [`VerifierBuilder::algorithms`]: crate::VerifierBuilder::algorithms
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        let mut algorithms: Vec<Algorithm> = algorithms.into_iter().collect();
+        algorithms.sort();
+        algorithms.dedup();
+        self.algorithms = Some(algorithms);
         self
     }
 

@@ -57,6 +57,7 @@ mod header;
 mod issuer;
 pub mod jws;
 mod scopes;
+mod signature;
 mod strict_json;
 mod token_cache;
 mod verified_token;
@@ -66,7 +67,7 @@ pub use attempt::{Attempt, PendingVerification};
 pub use builder::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY, VerifierBuilder};
 pub use claims::{Claims, StrList};
 pub use custom::{CustomClaims, NoCustomClaims};
-pub use error::{BuildError, CheckFailed, ErrorCode, Malformed, Part, VerifyError};
+pub use error::{BuildError, CheckFailed, EcdsaForm, ErrorCode, Malformed, Part, VerifyError};
 pub use issuer::{Issuer, TokenUse};
 pub use jws::verify_jws;
 pub use scopes::Scopes;
@@ -76,7 +77,7 @@ pub use verifier::Verifier;
 
 /// The key layer, re-exported: key caches, sources, clocks and algorithms.
 pub use tollgate_jwks as jwks;
-pub use tollgate_jwks::{Algorithm, Clock, ManualClock, SystemClock};
+pub use tollgate_jwks::{Algorithm, Clock, KeyType, ManualClock, SystemClock};
 
 /// The README's code blocks, compiled as doctests so they cannot rot.
 #[cfg(doctest)]

@@ -61,6 +61,8 @@ pub(crate) struct Inner<C> {
 pub(crate) struct Trusted {
     pub(crate) policy: Issuer,
     pub(crate) keys: JwksCache,
+    /// The algorithms this issuer's tokens may use.
+    pub(crate) algorithms: Vec<Algorithm>,
 }
 
 // Boxing the large variant would add an allocation to every fresh verification.
@@ -292,6 +294,10 @@ impl<C: CustomClaims> Verifier<C> {
             .enumerate()
             .find(|(_, t)| t.policy.iss() == iss)
             .ok_or(VerifyError::UnknownIssuer)?;
+        // The issuer's own allowlist, before any key is looked up (or fetched).
+        if !trusted.algorithms.contains(&algorithm) {
+            return Err(VerifyError::AlgorithmNotAllowed);
+        }
         let typ = match &typ {
             None => None,
             Some(Ok(typ)) => Some(typ.as_str()),
