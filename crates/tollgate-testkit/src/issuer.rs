@@ -236,7 +236,7 @@ impl TestIssuer {
             .expires_at(now.saturating_add(self.shared.config.token_lifetime.as_secs()))
     }
 
-    /// Signs `builder` (RS256) with the current signing key.
+    /// Signs `builder` with the current signing key, with its algorithm (RS256 for RSA keys).
     ///
     /// # Errors
     ///

@@ -41,6 +41,7 @@ pub struct TestIssuerBuilder {
     resource_servers: Option<Vec<ResourceServer>>,
     clients: Option<Vec<ClientConfig>>,
     signing_key: Option<SigningKey>,
+    extra_keys: Vec<SigningKey>,
     token_lifetime: Duration,
     bind: SocketAddr,
 }
@@ -54,6 +55,7 @@ impl Default for TestIssuerBuilder {
             resource_servers: None,
             clients: None,
             signing_key: None,
+            extra_keys: Vec::new(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
@@ -105,9 +107,18 @@ impl TestIssuerBuilder {
         self
     }
 
-    /// Sign with this key instead of generating one (fixtures start much faster).
+    /// Sign with this key instead of generating one (fixtures start much faster). Any key
+    /// kind works: tokens are signed with the key's [algorithm](SigningKey::algorithm)
+    /// (`SigningKey::generate_for(JwsAlg::Es256)` for an ES256 issuer).
     pub fn signing_key(mut self, key: SigningKey) -> Self {
         self.signing_key = Some(key);
+        self
+    }
+
+    /// Also publishes `key` in the JWKS from the start (after the signing key), without
+    /// signing with it: an issuer whose set holds RSA, EC and Ed25519 keys at once.
+    pub fn publish_key(mut self, key: SigningKey) -> Self {
+        self.extra_keys.push(key);
         self
     }
 
@@ -178,6 +189,7 @@ impl TestIssuerBuilder {
             token_lifetime: self.token_lifetime,
         };
         let shared = Arc::new(Shared::new(config, signing_key));
+        shared.keys().published.extend(self.extra_keys);
         Ok(TestIssuer::launch(&runtime, listener, shared))
     }
 }

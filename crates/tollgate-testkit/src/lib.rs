@@ -1,10 +1,11 @@
 //! A real, Cognito-shaped local OAuth 2.0 issuer for tests, examples and local
 //! development.
 //!
-//! * [`SigningKey`]: RSA keys (fresh or committed fixtures) with Cognito-like
-//!   kids, JWKs and raw signatures.
-//! * [`TokenBuilder`]: Cognito access and ID tokens, and every way of breaking
-//!   them (claims, header, `alg`, HS256, unsigned).
+//! * [`SigningKey`]: RSA keys (fresh or committed fixtures), EC P-256 / P-384 and
+//!   Ed25519 keys, with Cognito-like kids, JWKs and raw signatures for every
+//!   [`JwsAlg`].
+//! * [`TokenBuilder`]: Cognito access and ID tokens signed with any algorithm, and
+//!   every way of breaking them (claims, header, `alg`, HS256, unsigned).
 //! * [`raw`]: byte-exact tokens (duplicate members, padded segments, any signature).
 //! * [`TestIssuer`]: an HTTP server on `127.0.0.1:0` with JWKS, OIDC discovery and
 //!   `POST /oauth2/token` (client credentials), key rotation, request counters,
@@ -56,14 +57,14 @@ pub mod keys;
 pub mod raw;
 pub mod token;
 
-pub use alg::RsaAlg;
+pub use alg::{JwsAlg, RsaAlg};
 pub use error::TestkitError;
 pub use issuer::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_POOL_ID, DEFAULT_REGION,
     DEFAULT_RESOURCE_SERVER, DEFAULT_SCOPES, DEFAULT_TOKEN_LIFETIME, JwksFault, TestIssuer,
     TestIssuerBuilder,
 };
-pub use keys::{SigningKey, cognito_kid, jwks_json};
+pub use keys::{KeyKind, SigningKey, cognito_kid, jwks_json};
 pub use token::{DEFAULT_TOKEN_LIFETIME_SECS, TokenBuilder};
 
 /// The README's code blocks, compiled as doctests so they cannot rot.

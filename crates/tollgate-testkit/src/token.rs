@@ -3,8 +3,9 @@
 //! [`TokenBuilder::access_token`] starts from the claims a real Cognito
 //! client-credentials access token carries; every claim and header member can
 //! then be changed or removed before signing, and the result can be signed with
-//! RS256 (the real thing), another RSA algorithm, HS256 (alg confusion) or not
-//! at all (`alg: none`).
+//! the key's algorithm (RS256 for Cognito's RSA keys; ES256, ES384, PS256–PS512 or
+//! EdDSA for other issuers), another algorithm, HS256 (alg confusion) or not at all
+//! (`alg: none`).
 //!
 //! ```
 //! use tollgate_testkit::{SigningKey, TokenBuilder};
@@ -41,7 +42,7 @@ use serde_json::{Map, Value};
 
 use crate::random::uuid_v4;
 use crate::raw::b64url;
-use crate::{RsaAlg, SigningKey, TestkitError};
+use crate::{JwsAlg, SigningKey, TestkitError};
 
 /// Lifetime of tokens from [`TokenBuilder::access_token`] and
 /// [`TokenBuilder::id_token`]: Cognito's default of one hour.
@@ -194,30 +195,32 @@ impl TokenBuilder {
         &self.claims
     }
 
-    /// The header as it stands; `kid` (and `alg`, for non-RS256 signing) are added
-    /// at signing time unless pinned.
+    /// The header as it stands; `kid` and `alg` are added at signing time unless
+    /// pinned.
     #[must_use]
     pub fn header_map(&self) -> &Map<String, Value> {
         &self.header
     }
 
-    /// Signs with RS256, setting `kid` to `key.kid()` unless pinned.
+    /// Signs with the key's [algorithm](SigningKey::algorithm) (RS256 for RSA keys unless
+    /// changed), setting `kid` to `key.kid()` unless pinned.
     ///
     /// # Errors
     ///
     /// [`TestkitError::Signing`] if aws-lc fails.
     pub fn sign(&self, key: &SigningKey) -> Result<String, TestkitError> {
-        self.sign_with(key, RsaAlg::Rs256)
+        self.sign_with(key, key.algorithm())
     }
 
     /// Signs with `alg`, setting header `alg` to its name and `kid` to `key.kid()`
     /// unless either was pinned. To sign with PSS while claiming RS256, pin it:
-    /// `.header("alg", "RS256").sign_with(&key, RsaAlg::Ps256)`.
+    /// `.header("alg", "RS256").sign_with(&key, JwsAlg::Ps256)`.
     ///
     /// # Errors
     ///
+    /// [`TestkitError::AlgorithmMismatch`] if the key cannot sign `alg`;
     /// [`TestkitError::Signing`] if aws-lc fails.
-    pub fn sign_with(&self, key: &SigningKey, alg: RsaAlg) -> Result<String, TestkitError> {
+    pub fn sign_with(&self, key: &SigningKey, alg: JwsAlg) -> Result<String, TestkitError> {
         let signing_input = self.signing_input(Some(key.kid()), alg.name());
         let signature = key.sign(alg, signing_input.as_bytes())?;
         Ok(format!("{signing_input}.{}", b64url(&signature)))
