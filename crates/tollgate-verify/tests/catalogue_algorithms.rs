@@ -35,7 +35,6 @@ struct AlgEnv {
     clock: ManualClock,
     verifier: Verifier,
     key: SigningKey,
-    rsa: SigningKey,
     /// One valid token (its `jti` is random: every other token differs).
     good: String,
 }
@@ -51,10 +50,9 @@ impl AlgEnv {
     }
 
     async fn with_key(key: SigningKey, allowed: &[Algorithm]) -> Self {
-        let rsa = SigningKey::fixture(1).unwrap();
         let issuer = TestIssuer::builder()
             .signing_key(key.clone())
-            .publish_key(rsa.clone())
+            .publish_key(SigningKey::fixture(1).unwrap())
             .start()
             .await
             .unwrap();
@@ -77,7 +75,6 @@ impl AlgEnv {
             clock,
             verifier,
             key,
-            rsa,
             good,
         }
     }
@@ -88,19 +85,6 @@ impl AlgEnv {
 
     fn good(&self) -> String {
         self.good.clone()
-    }
-
-    /// `header.payload` of a token with this header `alg` and `kid` (the signature is the
-    /// caller's).
-    fn input(&self, alg: &str, kid: &str) -> (String, String) {
-        let token = self
-            .token()
-            .header("alg", alg)
-            .header("kid", kid)
-            .sign(&self.rsa)
-            .unwrap();
-        let (h, p, _) = segments(&token);
-        (h, p)
     }
 
     /// A token whose signature is `signature` over `header.payload` as the key signs it.
