@@ -168,6 +168,10 @@ pub enum BuildError {
     /// A Cognito region or user pool id does not have the expected form.
     #[error("invalid Cognito region or user pool id")]
     InvalidCognitoPool,
+    /// An AWS region (of an Application Load Balancer key source) does not have the form
+    /// `xx-name-N`.
+    #[error("invalid AWS region")]
+    InvalidRegion,
     /// The HTTP client could not be built.
     #[error("could not build the HTTP client")]
     HttpClient(#[source] Cause),
@@ -275,9 +279,10 @@ mod tests {
             BuildError::MaxBodyTooSmall => 9,
             BuildError::NoAlgorithm => 10,
             BuildError::StaticSet(_) => 11,
+            BuildError::InvalidRegion => 12,
         }
     }
-    const BUILD_ERROR_VARIANTS: usize = 12;
+    const BUILD_ERROR_VARIANTS: usize = 13;
 
     fn every_build_error() -> Vec<BuildError> {
         vec![
@@ -295,6 +300,7 @@ mod tests {
             BuildError::MaxBodyTooSmall,
             BuildError::NoAlgorithm,
             BuildError::StaticSet(FetchError::Io(cause())),
+            BuildError::InvalidRegion,
         ]
     }
 

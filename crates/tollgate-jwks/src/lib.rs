@@ -74,6 +74,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod alb;
 mod algorithm;
 mod builder;
 mod cache;
@@ -92,6 +93,7 @@ mod source;
 mod status;
 mod url_policy;
 
+pub use alb::{ALB_KID_FETCHES_PER_COOLDOWN, MAX_ALB_KID_LEN, is_plain_kid};
 pub use algorithm::{Algorithm, KeyType};
 pub use builder::JwksCacheBuilder;
 pub use cache::JwksCache;
