@@ -177,6 +177,51 @@ mod tests {
     }
 
     #[test]
+    fn only_ec_p256_pems_become_keys_each_refusal_with_its_reason() {
+        use tollgate_testkit::{JwsAlg, SigningKey};
+        let es256 = KeySetOptions::default().algorithms([Algorithm::Es256]);
+        let reason = |pem: &str, options: &KeySetOptions| {
+            parse_pem_key("k", pem.as_bytes(), options).map(|key| key.key_type())
+        };
+        let p256 = SigningKey::generate_for(JwsAlg::Es256).unwrap();
+        assert_eq!(
+            reason(&p256.public_key_spki_pem(), &es256),
+            Ok(KeyType::EcP256)
+        );
+        let p384 = SigningKey::generate_for(JwsAlg::Es384).unwrap();
+        assert_eq!(
+            reason(&p384.public_key_spki_pem(), &es256),
+            Err(KeyRejection::UnsupportedCurve)
+        );
+        for other in [
+            SigningKey::generate_for(JwsAlg::EdDsa).unwrap(),
+            SigningKey::fixture(0).unwrap(),
+        ] {
+            assert_eq!(
+                reason(&other.public_key_spki_pem(), &es256),
+                Err(KeyRejection::UnsupportedKeyType)
+            );
+        }
+        // A P-256 SPKI whose point is moved off the curve.
+        let mut der = p256.public_key_spki_der();
+        let last = der.len() - 1;
+        der[last] ^= 0x01;
+        let off_curve = format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            STANDARD.encode(&der)
+        );
+        assert_eq!(
+            reason(&off_curve, &es256),
+            Err(KeyRejection::PointNotOnCurve)
+        );
+        assert_eq!(reason("not a pem", &es256), Err(KeyRejection::BadEncoding));
+        assert_eq!(
+            reason(&p256.public_key_spki_pem(), &KeySetOptions::default()),
+            Err(KeyRejection::AlgorithmNotAllowed)
+        );
+    }
+
+    #[test]
     fn pem_armour_is_strict() {
         assert!(
             pem_body(b"-----BEGIN PUBLIC KEY-----\nAAEC\n-----END PUBLIC KEY-----\n").is_some()

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::config::{ClientConfig, IssuerConfig, ResourceServer};
+use crate::random::uuid_v4;
 use crate::state::Shared;
 use crate::{SigningKey, TestIssuer, TestkitError};
 
@@ -22,6 +23,9 @@ pub const DEFAULT_SCOPES: [&str; 3] = ["read", "write", "admin"];
 pub const DEFAULT_CLIENT_ID: &str = "tollgate-test-client";
 /// Client secret of the default app client.
 pub const DEFAULT_CLIENT_SECRET: &str = "tollgate-test-secret";
+/// The `signer` (load balancer ARN) of ALB tokens in the default region; other regions
+/// use the same account and name with their region.
+pub const DEFAULT_ALB_SIGNER: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/tollgate-test/50dc6c495c0c9188";
 /// Default access-token lifetime (Cognito's default: one hour).
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
@@ -42,6 +46,8 @@ pub struct TestIssuerBuilder {
     clients: Option<Vec<ClientConfig>>,
     signing_key: Option<SigningKey>,
     extra_keys: Vec<SigningKey>,
+    alb_key: Option<SigningKey>,
+    alb_signer: Option<String>,
     token_lifetime: Duration,
     bind: SocketAddr,
 }
@@ -56,6 +62,8 @@ impl Default for TestIssuerBuilder {
             clients: None,
             signing_key: None,
             extra_keys: Vec::new(),
+            alb_key: None,
+            alb_signer: None,
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
@@ -122,6 +130,20 @@ impl TestIssuerBuilder {
         self
     }
 
+    /// The key the emulated AWS Application Load Balancer signs its user-claims tokens with
+    /// (default: a fresh P-256 key with a UUID kid, as an ALB's).
+    pub fn alb_key(mut self, key: SigningKey) -> Self {
+        self.alb_key = Some(key);
+        self
+    }
+
+    /// The `signer` (load balancer ARN) of the emulated ALB's tokens (default: the
+    /// [`DEFAULT_ALB_SIGNER`] account and name in this issuer's region).
+    pub fn alb_signer(mut self, arn: &str) -> Self {
+        self.alb_signer = Some(arn.to_owned());
+        self
+    }
+
     /// Lifetime of issued access tokens (`exp - iat` and `expires_in`), whole seconds.
     pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
         self.token_lifetime = lifetime;
@@ -178,7 +200,11 @@ impl TestIssuerBuilder {
                     .collect(),
             }]
         });
+        let alb_signer = self
+            .alb_signer
+            .unwrap_or_else(|| DEFAULT_ALB_SIGNER.replace(DEFAULT_REGION, &self.region));
         let config = IssuerConfig {
+            alb_signer,
             region: self.region,
             pool_id,
             local_addr,
@@ -188,8 +214,17 @@ impl TestIssuerBuilder {
             resource_servers,
             token_lifetime: self.token_lifetime,
         };
+        let alb_key = match self.alb_key {
+            Some(key) => key,
+            None => SigningKey::generate_for(crate::JwsAlg::Es256)?.with_kid(uuid_v4()),
+        };
         let shared = Arc::new(Shared::new(config, signing_key));
         shared.keys().published.extend(self.extra_keys);
+        {
+            let mut alb = shared.alb();
+            alb.published.push(alb_key.clone());
+            alb.signing = Some(alb_key);
+        }
         Ok(TestIssuer::launch(&runtime, listener, shared))
     }
 }

@@ -9,7 +9,9 @@
 //! * [`raw`]: byte-exact tokens (duplicate members, padded segments, any signature).
 //! * [`TestIssuer`]: an HTTP server on `127.0.0.1:0` with JWKS, OIDC discovery and
 //!   `POST /oauth2/token` (client credentials), key rotation, request counters,
-//!   a hold/release gate for JWKS answers and fault injection ([`JwksFault`]).
+//!   a hold/release gate for JWKS answers and fault injection ([`JwksFault`]); and an
+//!   emulated AWS Application Load Balancer: its per-kid PEM key endpoint and the
+//!   padded user-claims tokens it forwards in `x-amzn-oidc-data`.
 //!
 //! Nothing here depends on the other tollgate crates; crypto is aws-lc-rs.
 //!
@@ -34,6 +36,7 @@
 //! For local development run the issuer on its own:
 //! `cargo run -p tollgate-testkit --bin tollgate-test-issuer`.
 
+mod alb_endpoint;
 mod alg;
 mod basic_auth;
 mod clock;
@@ -60,7 +63,7 @@ pub mod token;
 pub use alg::{JwsAlg, RsaAlg};
 pub use error::TestkitError;
 pub use issuer::{
-    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_POOL_ID, DEFAULT_REGION,
+    DEFAULT_ALB_SIGNER, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_POOL_ID, DEFAULT_REGION,
     DEFAULT_RESOURCE_SERVER, DEFAULT_SCOPES, DEFAULT_TOKEN_LIFETIME, JwksFault, TestIssuer,
     TestIssuerBuilder,
 };
