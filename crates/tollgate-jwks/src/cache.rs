@@ -370,6 +370,14 @@ impl JwksCache {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
+    /// Whether this cache holds AWS ALB keys (fetched per `kid`, [`JwksSource::alb`]).
+    ///
+    /// [`JwksSource::alb`]: crate::JwksSource::alb
+    #[must_use]
+    pub fn is_alb(&self) -> bool {
+        matches!(self.inner.source, SourceKind::Alb { .. })
+    }
+
     /// The issuer whose discovery document this cache reads, for discovery sources.
     #[must_use]
     pub fn discovery_issuer(&self) -> Option<&str> {

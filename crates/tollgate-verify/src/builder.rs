@@ -269,6 +269,16 @@ impl<C: CustomClaims> VerifierBuilder<C> {
             if trusted.iter().any(|t| t.policy.iss() == policy.iss()) {
                 return Err(BuildError::DuplicateIssuer);
             }
+            // ALB tokens are routed by `signer`: one load balancer, one issuer.
+            if let Some(alb) = policy.alb_policy()
+                && trusted.iter().any(|t| {
+                    t.policy
+                        .alb_policy()
+                        .is_some_and(|other| other.signers.iter().any(|s| alb.signers.contains(s)))
+                })
+            {
+                return Err(BuildError::DuplicateIssuer);
+            }
             let keys = match &policy.keys {
                 KeySource::Cache(cache) => {
                     // Keys are bound to one issuer (RFC 8725 §3.8): a cache serving two issuers

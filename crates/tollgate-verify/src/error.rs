@@ -319,6 +319,29 @@ pub enum BuildError {
     /// the one it was given to.
     #[error("the key source discovers another issuer's keys")]
     DiscoveryIssuerMismatch,
+    /// An ALB issuer ([`Issuer::alb`](crate::Issuer::alb)) was given no signer ARN: any AWS
+    /// account can put an ALB in front of any identity provider, so without the expected
+    /// signer any ALB's tokens would be accepted.
+    #[error("an ALB issuer needs the ARN of at least one load balancer (signer)")]
+    AlbSignerMissing,
+    /// A signer of an ALB issuer is not an Application Load Balancer ARN in the issuer's
+    /// region (`arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/app/..`).
+    #[error("signer is not an Application Load Balancer ARN in the issuer's region")]
+    InvalidAlbSigner,
+    /// An ALB issuer was given algorithms other than ES256 (ALBs sign ES256 only).
+    #[error("an ALB issuer verifies ES256 only")]
+    AlbAlgorithms,
+    /// An ALB issuer with a key source that is not an ALB key source (a JWKS URL, a key set),
+    /// or another issuer with an ALB key source.
+    #[error("ALB issuers and ALB key sources go together")]
+    AlbKeySource,
+    /// A setting that does not apply to this kind of issuer (`audience` on an ALB issuer,
+    /// `identity_provider` on an issuer that is not one).
+    #[error("{setting} does not apply to this kind of issuer")]
+    SettingNotApplicable {
+        /// The issuer setting.
+        setting: &'static str,
+    },
     /// The issuer's key cache could not be built; the cause is the
     /// [`source`](std::error::Error::source).
     #[error("the issuer's key cache could not be built")]
@@ -437,9 +460,14 @@ mod tests {
             BuildError::DiscoveryIssuerMismatch => 13,
             BuildError::Keys(_) => 14,
             BuildError::Prefetch(_) => 15,
+            BuildError::AlbSignerMissing => 16,
+            BuildError::InvalidAlbSigner => 17,
+            BuildError::AlbAlgorithms => 18,
+            BuildError::AlbKeySource => 19,
+            BuildError::SettingNotApplicable { .. } => 20,
         }
     }
-    const BUILD_ERROR_VARIANTS: usize = 16;
+    const BUILD_ERROR_VARIANTS: usize = 21;
 
     fn every_build_error() -> Vec<BuildError> {
         use tollgate_jwks::{FetchError, UrlError};
@@ -467,6 +495,13 @@ mod tests {
                 retry_after: Some(10),
             }),
             BuildError::Prefetch(FetchError::Url(UrlError::Insecure)),
+            BuildError::AlbSignerMissing,
+            BuildError::InvalidAlbSigner,
+            BuildError::AlbAlgorithms,
+            BuildError::AlbKeySource,
+            BuildError::SettingNotApplicable {
+                setting: "audience",
+            },
         ]
     }
 

@@ -23,6 +23,15 @@ pub enum TokenUse {
 enum Profile {
     Cognito,
     Oidc,
+    Alb,
+}
+
+/// What an AWS ALB issuer expects of its tokens' header.
+#[derive(Debug, Clone)]
+pub(crate) struct AlbPolicy {
+    pub(crate) region: String,
+    pub(crate) signers: Vec<String>,
+    pub(crate) identity_provider: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +104,10 @@ pub struct Issuer {
     ///
     /// [`VerifierBuilder::algorithms`]: crate::VerifierBuilder::algorithms
     pub(crate) algorithms: Option<Vec<Algorithm>>,
+    /// The ALB policy ([`Issuer::alb`]); `None` for every other issuer.
+    pub(crate) alb: Option<AlbPolicy>,
+    /// [`Issuer::identity_provider`] was called on an issuer that is not an ALB issuer.
+    identity_provider_elsewhere: bool,
     /// [`Issuer::cognito`] got a malformed region or pool id (reported by `build`).
     invalid_pool: bool,
 }
@@ -131,6 +144,8 @@ impl Issuer {
             types: DEFAULT_TYPES.iter().map(|t| (*t).to_owned()).collect(),
             require_type: false,
             algorithms: None,
+            alb: None,
+            identity_provider_elsewhere: false,
             invalid_pool: false,
         }
     }
@@ -176,7 +191,71 @@ impl Issuer {
         Self::with_profile(iss.into(), Profile::Oidc, KeySource::Derived)
     }
 
-    /// The exact `iss` value accepted.
+    /// The user claims an AWS Application Load Balancer forwards in the `x-amzn-oidc-data`
+    /// header after it authenticated a user (with Cognito or any OIDC provider): a JWT signed
+    /// ES256 by the load balancer, whose key is served per `kid` at
+    /// `https://public-keys.auth.elb.{region}.amazonaws.com/{kid}`.
+    ///
+    /// Its tokens are recognised by the `signer` member of their header, which must be one of
+    /// `signers` (the load balancers' ARNs, in `region`; at least one is required: any AWS
+    /// account can run an ALB in front of any identity provider, so the signer is what binds
+    /// a token to your load balancer). The header's `exp` is required and checked like the
+    /// claims' `exp`; with [`Issuer::client_ids`] the header's `client` must be one of them,
+    /// with [`Issuer::identity_provider`] its `iss` (and the claims' `iss`, when present) must
+    /// equal that issuer. These tokens carry `=` padding in their segments, which every other
+    /// issuer refuses; they are accepted only for an ALB issuer. They carry no scopes.
+    ///
+    /// The `iss` of an ALB issuer (in [`Verifier::issuers`](crate::Verifier::issuers) and
+    /// [`Verifier::keys`](crate::Verifier::keys)) is its first signer ARN; tokens are never
+    /// routed to it by their claims' `iss`.
+    ///
+    /// ```
+    /// use tollgate_verify::{Issuer, Verifier};
+    ///
+    /// let alb = Issuer::alb(
+    ///     "eu-west-1",
+    ///     ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188"],
+    /// )
+    /// .client_ids(["4e8i3example"])
+    /// .identity_provider("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123");
+    /// # let _ = Verifier::builder().issuer(alb);
+    /// ```
+    pub fn alb(region: &str, signers: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let signers: Vec<String> = signers.into_iter().map(Into::into).collect();
+        let mut issuer = Self::with_profile(
+            signers.first().cloned().unwrap_or_default(),
+            Profile::Alb,
+            KeySource::Derived,
+        );
+        issuer.token_use = TokenUse::Unchecked;
+        issuer.scope_claims = Vec::new();
+        issuer.algorithms = Some(vec![Algorithm::Es256]);
+        issuer.alb = Some(AlbPolicy {
+            region: region.to_owned(),
+            signers,
+            identity_provider: None,
+        });
+        issuer
+    }
+
+    /// For an ALB issuer ([`Issuer::alb`]): the `iss` of the identity provider the load
+    /// balancer authenticates with; the token header's `iss` must equal it, and so must the
+    /// claims' `iss` when they have one. On any other issuer this is a build error.
+    pub fn identity_provider(mut self, iss: impl Into<String>) -> Self {
+        match &mut self.alb {
+            Some(alb) => alb.identity_provider = Some(iss.into()),
+            None => self.identity_provider_elsewhere = true,
+        }
+        self
+    }
+
+    /// Whether this is an AWS ALB issuer.
+    #[must_use]
+    pub fn is_alb(&self) -> bool {
+        self.alb.is_some()
+    }
+
+    /// The exact `iss` value accepted (for an ALB issuer, its first signer ARN).
     #[must_use]
     pub fn iss(&self) -> &str {
         &self.iss
@@ -301,6 +380,23 @@ impl Issuer {
         if self.invalid_pool {
             return Err(BuildError::InvalidCognitoPool);
         }
+        if self.identity_provider_elsewhere {
+            return Err(BuildError::SettingNotApplicable {
+                setting: "identity_provider",
+            });
+        }
+        let alb_source = match &self.keys {
+            KeySource::Derived => self.alb.is_some(),
+            KeySource::Url(_) => false,
+            KeySource::Source(source) => source.is_alb(),
+            KeySource::Cache(cache) => cache.is_alb(),
+        };
+        if alb_source != self.alb.is_some() {
+            return Err(BuildError::AlbKeySource);
+        }
+        if let Some(alb) = &self.alb {
+            return self.validate_alb(alb);
+        }
         if self.iss.is_empty() {
             return Err(BuildError::EmptyIssuer);
         }
@@ -322,6 +418,8 @@ impl Issuer {
                     return Err(BuildError::AudiencePolicyMissing);
                 }
             }
+            // Validated above.
+            Profile::Alb => {}
         }
         if self.scope_claims.is_empty() {
             return Err(BuildError::NoScopeClaim);
@@ -329,15 +427,56 @@ impl Issuer {
         Ok(())
     }
 
+    fn validate_alb(&self, alb: &AlbPolicy) -> Result<(), BuildError> {
+        if alb.signers.is_empty() {
+            return Err(BuildError::AlbSignerMissing);
+        }
+        if let KeySource::Derived = self.keys {
+            JwksSource::alb(&alb.region)?;
+        }
+        if !alb
+            .signers
+            .iter()
+            .all(|arn| is_load_balancer_arn(arn, &alb.region))
+        {
+            return Err(BuildError::InvalidAlbSigner);
+        }
+        if self.algorithms.as_deref() != Some(&[Algorithm::Es256][..]) {
+            return Err(BuildError::AlbAlgorithms);
+        }
+        if !matches!(self.audience, Allowed::Unset) {
+            return Err(BuildError::SettingNotApplicable {
+                setting: "audience",
+            });
+        }
+        Ok(())
+    }
+
+    /// The ALB policy: which load balancers sign, and what the header must say.
+    pub(crate) fn alb_policy(&self) -> Option<&AlbPolicy> {
+        self.alb.as_ref()
+    }
+
+    /// The allowed ALB `client` values (`None`: any).
+    pub(crate) fn alb_clients(&self) -> Option<&[String]> {
+        match &self.clients {
+            Allowed::List(list) => Some(list),
+            Allowed::Unset | Allowed::Any => None,
+        }
+    }
+
     /// The JWKS source when keys are derived from the issuer.
     pub(crate) fn derived_source(&self) -> Result<JwksSource, tollgate_jwks::BuildError> {
+        if let (KeySource::Derived | KeySource::Cache(_), Some(alb)) = (&self.keys, &self.alb) {
+            return JwksSource::alb(&alb.region);
+        }
         match (&self.keys, self.profile) {
             (KeySource::Url(url), _) => JwksSource::url(url),
             (KeySource::Source(source), _) => Ok(source.clone()),
             (KeySource::Derived | KeySource::Cache(_), Profile::Cognito) => JwksSource::url(
                 &format!("{}/.well-known/jwks.json", self.iss.trim_end_matches('/')),
             ),
-            (KeySource::Derived | KeySource::Cache(_), Profile::Oidc) => {
+            (KeySource::Derived | KeySource::Cache(_), Profile::Oidc | Profile::Alb) => {
                 JwksSource::discovery(&self.iss)
             }
         }
@@ -423,6 +562,27 @@ impl Issuer {
         }
         Ok(found.map(Scopes::from_iter).unwrap_or_default())
     }
+}
+
+/// `arn:{aws|aws-cn|aws-us-gov}:elasticloadbalancing:{region}:{12-digit account}:loadbalancer/app/{name}/{id}`.
+fn is_load_balancer_arn(arn: &str, region: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, arn_region, account, resource] = parts[..] else {
+        return false;
+    };
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/')
+    };
+    prefix == "arn"
+        && matches!(partition, "aws" | "aws-cn" | "aws-us-gov")
+        && service == "elasticloadbalancing"
+        && arn_region == region
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource.starts_with("loadbalancer/app/")
+        && plain(resource)
 }
 
 fn check_audience(claims: &Claims, allowed: &Allowed) -> Result<(), VerifyError> {

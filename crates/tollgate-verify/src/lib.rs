@@ -47,6 +47,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod alb;
 mod attempt;
 mod builder;
 mod claims;

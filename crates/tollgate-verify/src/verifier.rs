@@ -67,7 +67,7 @@ pub(crate) struct Trusted {
 
 // Boxing the large variant would add an allocation to every fresh verification.
 #[allow(clippy::large_enum_variant)]
-enum Step<'t, C> {
+pub(crate) enum Step<'t, C> {
     Cached(VerifiedToken<C>),
     NeedsKey(Signed<'t>, Checked),
 }
@@ -127,6 +127,32 @@ pub(crate) struct Checked {
 }
 
 impl Checked {
+    /// What the key-free checks of another path (the ALB path) produced.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        payload: Vec<u8>,
+        claims: Claims,
+        scopes: Scopes,
+        issuer: usize,
+        algorithm: Algorithm,
+        kid: String,
+        digest: Option<Digest>,
+        valid_until: i64,
+        now: i64,
+    ) -> Self {
+        Self {
+            payload,
+            claims,
+            scopes,
+            issuer,
+            algorithm,
+            kid,
+            digest,
+            valid_until,
+            now,
+        }
+    }
+
     /// The index of the token's issuer among the trusted ones.
     pub(crate) fn issuer(&self) -> usize {
         self.issuer
@@ -265,12 +291,29 @@ impl<C: CustomClaims> Verifier<C> {
             None => None,
         };
 
-        let segments = compact::split(token)?;
+        let segments = match compact::split(token) {
+            Ok(segments) => segments,
+            // Padded segments are accepted from AWS ALB issuers only (`alb.rs`).
+            Err(error) => return crate::alb::prepare_padded(self, token, digest, error),
+        };
         let header::CheckedHeader {
             algorithm,
             kid,
             typ,
+            alb,
         } = header::check(&segments, &inner.algorithms, inner.max_kid_len)?;
+        if let Some(alb) = alb
+            && crate::alb::has_alb_issuer(self)
+        {
+            let checked = header::CheckedHeader {
+                algorithm,
+                kid,
+                typ,
+                alb: Some(alb),
+            };
+            let signed = Signed::new(&segments, token);
+            return crate::alb::prepare_checked(self, signed, segments.payload, checked, digest);
+        }
 
         let payload =
             compact::decode(segments.payload).map_err(|_| VerifyError::MalformedPayload)?;
@@ -292,7 +335,7 @@ impl<C: CustomClaims> Verifier<C> {
             .issuers
             .iter()
             .enumerate()
-            .find(|(_, t)| t.policy.iss() == iss)
+            .find(|(_, t)| t.policy.iss() == iss && !t.policy.is_alb())
             .ok_or(VerifyError::UnknownIssuer)?;
         // The issuer's own allowlist, before any key is looked up (or fetched).
         if !trusted.algorithms.contains(&algorithm) {
@@ -376,7 +419,7 @@ impl<C: CustomClaims> Verifier<C> {
 
     /// Checks `exp`, `nbf`, `iat`, age and lifetime; returns the instant (Unix seconds,
     /// exclusive) until which the token stays valid.
-    fn check_time(&self, claims: &Claims, now: i64) -> Result<i64, VerifyError> {
+    pub(crate) fn check_time(&self, claims: &Claims, now: i64) -> Result<i64, VerifyError> {
         let inner = &*self.inner;
         let leeway = inner.leeway;
         let exp = claims.exp.ok_or(VerifyError::MissingClaim("exp"))?;
