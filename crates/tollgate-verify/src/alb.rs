@@ -166,8 +166,7 @@ pub(crate) fn prepare_checked<'t, C: CustomClaims>(
             let policy = trusted.policy.alb_policy()?;
             policy
                 .signers
-                .iter()
-                .any(|arn| *arn == signer)
+                .contains(&signer)
                 .then_some((index, trusted, policy))
         })
         .ok_or(VerifyError::UnknownIssuer)?;
