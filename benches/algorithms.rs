@@ -19,6 +19,11 @@
 //! turn, order rotated, ~20 ms batches) prints each `fresh_<alg>` as the median of its
 //! per-round ratios to `raw_<alg>` of the same round: the form the target (at most 1.15x)
 //! is judged in, robust to a busy machine.
+//!
+//! `ALG_PROFILE=<case>` (for example `fresh_ES256`) runs that case alone `ALG_PROFILE_CALLS`
+//! times (default 100) inside `profiled` and exits: instruction counts per call, independent
+//! of the machine's load, with
+//! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*profiled*' <bench binary>`.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -195,11 +200,30 @@ fn loadavg() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
+/// Runs `case` `calls` times: the one function a callgrind run collects
+/// (`--toggle-collect='*profiled*'`).
+#[inline(never)]
+fn profiled(case: &Case, calls: u32) {
+    for _ in 0..calls {
+        (case.run)();
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--test" || a == "--list");
     println!("loadavg before: {}", loadavg());
     let cases = cases();
+    if let Ok(name) = std::env::var("ALG_PROFILE") {
+        let calls = std::env::var("ALG_PROFILE_CALLS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100);
+        let case = cases.iter().find(|c| c.name == name).unwrap();
+        profiled(case, calls);
+        println!("{name}: {calls} calls");
+        return;
+    }
     let mut criterion = Criterion::default()
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
