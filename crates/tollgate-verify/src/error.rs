@@ -335,8 +335,9 @@ pub enum BuildError {
     /// or another issuer with an ALB key source.
     #[error("ALB issuers and ALB key sources go together")]
     AlbKeySource,
-    /// A setting that does not apply to this kind of issuer (`audience` on an ALB issuer,
-    /// `identity_provider` on an issuer that is not one).
+    /// A setting that does not apply to this kind of issuer (`audience`, `token_use` or
+    /// `scope_claims` on an ALB issuer, `identity_provider` on an issuer that is not one):
+    /// refused rather than silently ignored.
     #[error("{setting} does not apply to this kind of issuer")]
     SettingNotApplicable {
         /// The issuer setting.

@@ -65,7 +65,7 @@ const DEFAULT_TYPES: [&str; 4] = ["jwt", "at+jwt", "application/jwt", "applicati
 
 /// A trusted issuer and the policy for its tokens.
 ///
-/// Two profiles:
+/// Three profiles:
 ///
 /// - **Cognito** ([`Issuer::cognito`], [`Issuer::cognito_issuer`]): `token_use` must be
 ///   `access` (or `id` with [`Issuer::token_use`]); access tokens are matched to app clients
@@ -77,6 +77,12 @@ const DEFAULT_TYPES: [&str; 4] = ["jwt", "at+jwt", "application/jwt", "applicati
 ///   required even with [`Issuer::client_ids`], which adds a client check but never replaces
 ///   the audience (a shared IdP issues tokens for many APIs). Scopes from `scope` or `scp`, as
 ///   a space-delimited string or an array.
+/// - **AWS ALB** ([`Issuer::alb`]): the user claims a load balancer forwards in
+///   `x-amzn-oidc-data`, routed by the `signer` ARN in their header (required), ES256 only,
+///   keys fetched per `kid`; no scopes.
+///
+/// Every profile accepts `RS256` only unless [`Issuer::algorithms`] (or the verifier's
+/// [`VerifierBuilder::algorithms`](crate::VerifierBuilder::algorithms)) says otherwise.
 ///
 /// ```
 /// use tollgate_verify::Issuer;
@@ -444,9 +450,20 @@ impl Issuer {
         if self.algorithms.as_deref() != Some(&[Algorithm::Es256][..]) {
             return Err(BuildError::AlbAlgorithms);
         }
+        // Settings of the other profiles are refused rather than silently ignored.
         if !matches!(self.audience, Allowed::Unset) {
             return Err(BuildError::SettingNotApplicable {
                 setting: "audience",
+            });
+        }
+        if self.token_use != TokenUse::Unchecked {
+            return Err(BuildError::SettingNotApplicable {
+                setting: "token_use",
+            });
+        }
+        if !self.scope_claims.is_empty() {
+            return Err(BuildError::SettingNotApplicable {
+                setting: "scope_claims",
             });
         }
         Ok(())

@@ -504,6 +504,18 @@ fn alb_issuers_are_configured_or_refused_with_a_typed_error() {
         })
     ));
     assert!(matches!(
+        build(Issuer::alb("eu-west-1", [ARN]).token_use(tollgate_verify::TokenUse::Access)),
+        Some(BuildError::SettingNotApplicable {
+            setting: "token_use"
+        })
+    ));
+    assert!(matches!(
+        build(Issuer::alb("eu-west-1", [ARN]).scope_claims(["scope"], false)),
+        Some(BuildError::SettingNotApplicable {
+            setting: "scope_claims"
+        })
+    ));
+    assert!(matches!(
         build(
             Issuer::cognito("eu-west-1", "eu-west-1_AbCdEf123")
                 .any_client()
