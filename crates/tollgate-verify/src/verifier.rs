@@ -296,24 +296,24 @@ impl<C: CustomClaims> Verifier<C> {
             // Padded segments are accepted from AWS ALB issuers only (`alb.rs`).
             Err(error) => return crate::alb::prepare_padded(self, token, digest, error),
         };
+        let checked_header = header::check(&segments, &inner.algorithms, inner.max_kid_len)?;
+        // A `signer` in the header: an AWS ALB token, when an ALB issuer is trusted (`alb.rs`).
+        if checked_header.alb.is_some() && crate::alb::has_alb_issuer(self) {
+            let signed = Signed::new(&segments, token);
+            return crate::alb::prepare_checked(
+                self,
+                signed,
+                segments.payload,
+                checked_header,
+                digest,
+            );
+        }
         let header::CheckedHeader {
             algorithm,
             kid,
             typ,
-            alb,
-        } = header::check(&segments, &inner.algorithms, inner.max_kid_len)?;
-        if let Some(alb) = alb
-            && crate::alb::has_alb_issuer(self)
-        {
-            let checked = header::CheckedHeader {
-                algorithm,
-                kid,
-                typ,
-                alb: Some(alb),
-            };
-            let signed = Signed::new(&segments, token);
-            return crate::alb::prepare_checked(self, signed, segments.payload, checked, digest);
-        }
+            alb: _,
+        } = checked_header;
 
         let payload =
             compact::decode(segments.payload).map_err(|_| VerifyError::MalformedPayload)?;
