@@ -8,6 +8,7 @@
 //! | `TOLLGATE_CLIENT_IDS` | comma-separated allowed `client_id` values (default: any client of the issuer) |
 //! | `TOLLGATE_AUDIENCE` | required `aud` value |
 //! | `TOLLGATE_TOKEN_USE` | `access` (default), `id`, or `none` for issuers without `token_use` |
+//! | `TOLLGATE_ALGORITHMS` | comma-separated allowed algorithms (default `RS256`; also `RS384`, `RS512`, `PS256`, `PS384`, `PS512`, `ES256`, `ES384`, `EdDSA`) |
 //! | `TOLLGATE_LISTEN` | listen address (default `127.0.0.1:3000`) |
 //!
 //! ```text
@@ -18,24 +19,17 @@
 //! Routes: `GET /health` (no token), `GET /whoami` (any valid token), `GET /orders`
 //! (`orders/read`), `POST /orders` (`orders/write`), `DELETE /orders/{id}` (`orders/write`
 //! and `orders/admin`). Prints `listening on ADDR` once it accepts connections. Bad
-//! configuration exits with status 2 and a message.
+//! configuration (an unknown algorithm name included) exits with status 2 and a message
+//! naming it.
 
 #[path = "common/orders_api.rs"]
 mod orders_api;
+#[path = "common/resource_server_config.rs"]
+mod resource_server_config;
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use tollgate::{BuildError, Issuer, JwksSource, TokenUse, Verifier};
-
-struct Config {
-    issuer: String,
-    jwks_url: Option<String>,
-    client_ids: Option<Vec<String>>,
-    audience: Option<String>,
-    token_use: Option<TokenUse>,
-    listen: SocketAddr,
-}
+use resource_server_config::{Config, build_verifier};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -83,112 +77,4 @@ async fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
-}
-
-impl Config {
-    fn from_env() -> Result<Self, String> {
-        let var = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let issuer = var("TOLLGATE_ISSUER")
-            .ok_or("TOLLGATE_ISSUER is required (the exact `iss` of accepted tokens)")?;
-        let token_use = match var("TOLLGATE_TOKEN_USE").as_deref() {
-            None | Some("access") => Some(TokenUse::Access),
-            Some("id") => Some(TokenUse::Id),
-            Some("none") => None,
-            Some(other) => {
-                return Err(format!(
-                    "TOLLGATE_TOKEN_USE must be `access`, `id` or `none`, not {other:?}"
-                ));
-            }
-        };
-        let listen = var("TOLLGATE_LISTEN")
-            .unwrap_or_else(|| "127.0.0.1:3000".to_owned())
-            .parse()
-            .map_err(|e| format!("TOLLGATE_LISTEN is not a socket address: {e}"))?;
-        let client_ids = var("TOLLGATE_CLIENT_IDS").map(|ids| {
-            ids.split(',')
-                .map(str::trim)
-                .filter(|id| !id.is_empty())
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        });
-        if client_ids.as_ref().is_some_and(Vec::is_empty) {
-            return Err("TOLLGATE_CLIENT_IDS is set but lists no client id".to_owned());
-        }
-        Ok(Self {
-            issuer,
-            jwks_url: var("TOLLGATE_JWKS_URL"),
-            client_ids,
-            audience: var("TOLLGATE_AUDIENCE"),
-            token_use,
-            listen,
-        })
-    }
-
-    fn issuer(&self) -> Issuer {
-        let mut issuer = match self.token_use {
-            Some(token_use) => Issuer::cognito_issuer(&self.issuer).token_use(token_use),
-            None => Issuer::oidc(&self.issuer),
-        };
-        issuer = match (&self.client_ids, self.token_use) {
-            (Some(ids), _) => issuer.client_ids(ids.clone()),
-            (None, Some(_)) => issuer.any_client(),
-            (None, None) => issuer,
-        };
-        match &self.audience {
-            Some(audience) => issuer.audience([audience.clone()]),
-            None if self.token_use.is_none() => issuer.any_audience(),
-            None => issuer,
-        }
-    }
-}
-
-/// An error and its causes, one after the other (each error's message leaves its cause to
-/// `source()`).
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-async fn build_verifier(config: &Config) -> Result<Verifier, String> {
-    let describe = |e: BuildError| chain(&e);
-    if let Some(url) = &config.jwks_url {
-        return Verifier::builder()
-            .issuer(config.issuer().jwks_url(url.clone()))
-            .build()
-            .await
-            .map_err(describe);
-    }
-    // Discovery first (the issuer's `jwks_uri`), then the conventional location.
-    let discovery = JwksSource::discovery(&config.issuer).map_err(|e| chain(&e))?;
-    match Verifier::builder()
-        .issuer(config.issuer().jwks_source(discovery))
-        .build()
-        .await
-    {
-        Ok(verifier) => Ok(verifier),
-        Err(BuildError::Prefetch(cause)) => {
-            tracing::warn!(error = %cause, "discovery failed; using {{issuer}}/.well-known/jwks.json");
-            let url = format!(
-                "{}/.well-known/jwks.json",
-                config.issuer.trim_end_matches('/')
-            );
-            Verifier::builder()
-                .issuer(config.issuer().jwks_url(url))
-                .build()
-                .await
-                .map_err(describe)
-        }
-        Err(other) => Err(describe(other)),
-    }
 }

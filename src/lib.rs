@@ -1,6 +1,7 @@
 //! # tollgate
 //!
-//! Verify OAuth 2.0 access tokens (RS256 JWTs) from Amazon Cognito and any OIDC issuer in
+//! Verify OAuth 2.0 access tokens (RS256 JWTs by default; PS, ES and EdDSA opt-in) from Amazon
+//! Cognito, any OIDC issuer and AWS Application Load Balancers in
 //! axum and tonic services with one tower layer: verified claims and scopes in every request,
 //! per-route scope checks, and correct RFC 6750 and gRPC answers.
 //!
@@ -57,9 +58,9 @@ pub use tollgate_jwks::{CognitoPool, IssuerForm, JwksCache, JwksSource};
 #[doc(inline)]
 pub use tollgate_tower::*;
 pub use tollgate_verify::{
-    Algorithm, Attempt, BuildError, CheckFailed, Claims, CustomClaims, Issuer, ManualClock,
-    PendingVerification, Scopes, TokenCacheConfig, TokenCacheUsage, TokenUse, VerifiedToken,
-    Verifier, VerifierBuilder, VerifyError,
+    Algorithm, Attempt, BuildError, CheckFailed, Claims, CustomClaims, EcdsaForm, Issuer, KeyType,
+    ManualClock, PendingVerification, Scopes, TokenCacheConfig, TokenCacheUsage, TokenUse,
+    VerifiedToken, Verifier, VerifierBuilder, VerifyError,
 };
 
 /// The README's code blocks, compiled as doctests so they cannot rot.

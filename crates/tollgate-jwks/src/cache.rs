@@ -16,10 +16,14 @@ use futures_util::future::Shared;
 use tokio::sync::{Notify, watch};
 use url::Url;
 
-use crate::fetcher::{FetchOutcome, Fetcher, Validators};
+use crate::fetcher::{FetchOutcome, Fetcher, PemOutcome, Validators};
+use crate::jwk::SkippedKey;
 use crate::policy::CachePolicy;
 use crate::source::SourceKind;
-use crate::{CacheStatus, Clock, FetchError, KeySet, KeySetOptions, LookupError, VerifyingKey};
+use crate::{
+    ALB_KID_FETCHES_PER_COOLDOWN, CacheStatus, Clock, FetchError, KeySet, KeySetOptions,
+    LookupError, UrlError, VerifyingKey, is_plain_kid,
+};
 
 type FlightFuture = Pin<Box<dyn Future<Output = Result<(), FetchError>> + Send>>;
 type Flight = Shared<FlightFuture>;
@@ -83,10 +87,12 @@ impl Snapshot {
     }
 }
 
-/// The fetch in flight.
+/// The fetch in flight: its id, what started it, the `kid` it fetches (ALB sources fetch one
+/// key per `kid`; `None`: the whole set, or every known ALB key), and the shared future.
 struct Running {
     id: u64,
     trigger: Trigger,
+    target: Option<Box<str>>,
     flight: Flight,
 }
 
@@ -101,6 +107,8 @@ struct State {
     last_error: Option<FetchError>,
     consecutive_failures: u32,
     next_refresh: Option<Instant>,
+    /// ALB sources: the on-demand fetches of the current cooldown window, by `kid`.
+    alb_attempts: Vec<(Box<str>, Instant)>,
 }
 
 #[derive(Default)]
@@ -179,7 +187,7 @@ impl JwksCache {
             label,
         } = parts;
         let jwks_url = match &source {
-            SourceKind::Url(url) => Some(url.clone()),
+            SourceKind::Url(url) | SourceKind::Alb { base: url } => Some(url.clone()),
             _ => None,
         };
         let now = clock.now();
@@ -263,6 +271,9 @@ impl JwksCache {
             }
             _ => false,
         };
+        if matches!(inner.source, SourceKind::Alb { .. }) {
+            return inner.alb_key(kid).await;
+        }
         // No set can hold such a key: never worth a fetch, cold cache or not.
         if kid.is_empty() || kid.len() > inner.options.max_kid_len {
             return Err(LookupError::UnknownKid);
@@ -442,6 +453,14 @@ impl JwksCache {
         &self.inner.label
     }
 
+    /// Whether this cache holds AWS ALB keys (fetched per `kid`, [`JwksSource::alb`]).
+    ///
+    /// [`JwksSource::alb`]: crate::JwksSource::alb
+    #[must_use]
+    pub fn is_alb(&self) -> bool {
+        matches!(self.inner.source, SourceKind::Alb { .. })
+    }
+
     /// The key-set options (allowed algorithms, limits).
     #[must_use]
     pub fn options(&self) -> &KeySetOptions {
@@ -528,7 +547,102 @@ impl Inner {
                 .fetch_add(1, Ordering::Relaxed);
         }
         Decision::Wait {
-            flight: self.start(&mut flight, trigger),
+            flight: self.start(&mut flight, trigger, None),
+            on_demand: true,
+        }
+    }
+
+    /// An ALB key: one fetch per `kid` (concurrent misses of that `kid` share it), each `kid`
+    /// at most once per cooldown window and at most [`ALB_KID_FETCHES_PER_COOLDOWN`] `kid`s
+    /// per window. A miss that finds another `kid`'s fetch running waits for it, then may
+    /// fetch its own. Only plain `kid`s are ever put into a URL.
+    async fn alb_key(self: &Arc<Self>, kid: &str) -> Result<Arc<VerifyingKey>, LookupError> {
+        if !is_plain_kid(kid) || kid.len() > self.options.max_kid_len {
+            return Err(LookupError::UnknownKid);
+        }
+        for _ in 0..2 {
+            let (flight, own) = match self.decide_alb(kid) {
+                Decision::Found(key) => return Ok(key),
+                Decision::Reject(error) => return Err(error),
+                Decision::Wait {
+                    flight,
+                    on_demand: own,
+                } => (flight, own),
+            };
+            let result = flight.await;
+            let now = self.clock.now();
+            if let Some(snapshot) = self.snapshot.load().as_deref()
+                && snapshot.is_usable(now)
+                && let Some(key) = snapshot.keys.get(kid)
+            {
+                return Ok(Arc::clone(key));
+            }
+            if own {
+                // The endpoint answered that it has no such key, or served an unusable one:
+                // the token is refused. Anything else: the keys could not be obtained.
+                return Err(match result {
+                    Ok(()) | Err(FetchError::NoUsableKeys { .. }) => LookupError::UnknownKid,
+                    Err(_) => LookupError::KeysUnavailable,
+                });
+            }
+        }
+        Err(LookupError::UnknownKid)
+    }
+
+    /// Decides, under the flight lock, whether an ALB miss may fetch its `kid`.
+    fn decide_alb(self: &Arc<Self>, kid: &str) -> Decision {
+        let mut flight = lock(&self.flight);
+        let now = self.clock.now();
+        if let Some(snapshot) = self.snapshot.load().as_deref()
+            && snapshot.is_usable(now)
+            && let Some(key) = snapshot.keys.get(kid)
+        {
+            return Decision::Found(Arc::clone(key));
+        }
+        if let Some(running) = flight.as_ref() {
+            let own = running.target.as_deref() == Some(kid);
+            return Decision::Wait {
+                flight: running.flight.clone(),
+                on_demand: own,
+            };
+        }
+        if self.fetcher.is_none() {
+            return Decision::Reject(LookupError::UnknownKid);
+        }
+        let mut state = lock(&self.state);
+        let cooldown = self.policy.cooldown;
+        state
+            .alb_attempts
+            .retain(|(_, at)| now.saturating_duration_since(*at) < cooldown);
+        let cooling = state.alb_attempts.iter().any(|(k, _)| &**k == kid)
+            || state.alb_attempts.len() >= ALB_KID_FETCHES_PER_COOLDOWN;
+        if cooling {
+            let failing = state.consecutive_failures > 0;
+            drop(state);
+            self.stats
+                .cooldown_rejections
+                .fetch_add(1, Ordering::Relaxed);
+            #[cfg(feature = "metrics")]
+            crate::metrics::cooldown_rejection(&self.label);
+            tracing::debug!(
+                target: "tollgate_jwks",
+                issuer = %self.label,
+                trigger = Trigger::UnknownKid.as_str(),
+                "ALB key fetch refused: inside cooldown window"
+            );
+            return Decision::Reject(if failing {
+                LookupError::KeysUnavailable
+            } else {
+                LookupError::UnknownKid
+            });
+        }
+        state.alb_attempts.push((kid.into(), now));
+        drop(state);
+        self.stats
+            .unknown_kid_refetches
+            .fetch_add(1, Ordering::Relaxed);
+        Decision::Wait {
+            flight: self.start(&mut flight, Trigger::UnknownKid, Some(kid.into())),
             on_demand: true,
         }
     }
@@ -538,20 +652,26 @@ impl Inner {
         let mut flight = lock(&self.flight);
         match flight.as_ref() {
             Some(running) => running.flight.clone(),
-            None => self.start(&mut flight, trigger),
+            None => self.start(&mut flight, trigger, None),
         }
     }
 
-    fn start(self: &Arc<Self>, slot: &mut Option<Running>, trigger: Trigger) -> Flight {
+    fn start(
+        self: &Arc<Self>,
+        slot: &mut Option<Running>,
+        trigger: Trigger,
+        target: Option<Box<str>>,
+    ) -> Flight {
         if trigger.is_on_demand() {
             lock(&self.state).last_demand = Some(self.clock.now());
         }
         self.ensure_refresher();
         let id = self.flight_ids.fetch_add(1, Ordering::Relaxed);
         let inner = Arc::clone(self);
+        let task_target = target.clone();
         let task = tokio::spawn(async move {
             let _clear = ClearFlight(&inner, id);
-            inner.fetch(trigger, id).await
+            inner.fetch(trigger, id, task_target.as_deref()).await
         });
         let future: FlightFuture =
             Box::pin(async move { task.await.unwrap_or(Err(FetchError::Internal)) });
@@ -559,6 +679,7 @@ impl Inner {
         *slot = Some(Running {
             id,
             trigger,
+            target,
             flight: shared.clone(),
         });
         shared
@@ -572,13 +693,19 @@ impl Inner {
         }
     }
 
-    /// One fetch: resolve the JWKS URL (discovery), GET it, validate, publish.
-    async fn fetch(&self, trigger: Trigger, id: u64) -> Result<(), FetchError> {
+    /// One fetch: resolve the JWKS URL (discovery), GET it, validate, publish (ALB sources:
+    /// the `target` key, or every known key).
+    async fn fetch(
+        &self,
+        trigger: Trigger,
+        id: u64,
+        target: Option<&str>,
+    ) -> Result<(), FetchError> {
         let started = self.clock.now();
         self.stats.fetches.fetch_add(1, Ordering::Relaxed);
         // One deadline for the whole fetch (discovery included), and a panic anywhere in it is
         // a failed fetch like any other: it is counted and backed off, never retried at once.
-        let attempt = AssertUnwindSafe(self.fetch_and_apply()).catch_unwind();
+        let attempt = AssertUnwindSafe(self.fetch_and_apply(target)).catch_unwind();
         let result = match tokio::time::timeout(self.policy.fetch_timeout, attempt).await {
             Err(_) => Err(FetchError::Timeout),
             Ok(Err(_panic)) => Err(FetchError::Internal),
@@ -647,10 +774,16 @@ impl Inner {
     }
 
     /// Returns whether the set changed (`false` for 304 Not Modified).
-    async fn fetch_and_apply(&self) -> Result<bool, FetchError> {
+    async fn fetch_and_apply(&self, target: Option<&str>) -> Result<bool, FetchError> {
         let Some(fetcher) = &self.fetcher else {
             return Ok(false);
         };
+        if let SourceKind::Alb { base } = &self.source {
+            return match target {
+                Some(kid) => self.fetch_alb_key(fetcher, base, kid).await,
+                None => self.refresh_alb_keys(fetcher, base).await,
+            };
+        }
         let known = lock(&self.state).jwks_url.clone();
         let url = match known {
             Some(url) => url,
@@ -661,7 +794,7 @@ impl Inner {
                     url
                 }
                 SourceKind::Url(url) => url.clone(),
-                SourceKind::Static(_) => return Ok(false),
+                SourceKind::Static(_) | SourceKind::Alb { .. } => return Ok(false),
             },
         };
         let previous = self.snapshot.load_full();
@@ -723,6 +856,135 @@ impl Inner {
         let refresh_in = self.policy.refresh_after(ttl, &mut lock(&self.rng));
         state.next_refresh = Some(after(now, refresh_in));
         Ok(changed)
+    }
+
+    /// Fetches one ALB key and adds it to the usable keys (which keep their freshness: the
+    /// set is as fresh as its oldest key). An absent key changes nothing; a key that is not
+    /// an EC P-256 PEM is skipped with its reason and fails the fetch.
+    async fn fetch_alb_key(
+        &self,
+        fetcher: &Fetcher,
+        base: &Url,
+        kid: &str,
+    ) -> Result<bool, FetchError> {
+        let url = SourceKind::alb_key_url(base, kid).ok_or(FetchError::Url(UrlError::Invalid))?;
+        let (body, max_age) = match fetcher.fetch_pem(&url, self.clock.unix_now()).await? {
+            PemOutcome::Absent => {
+                tracing::debug!(
+                    target: "tollgate_jwks",
+                    issuer = %self.label,
+                    "ALB key endpoint has no such key"
+                );
+                return Ok(false);
+            }
+            PemOutcome::Found { body, max_age } => (body, max_age),
+        };
+        let key = crate::alb::parse_pem_key(kid, &body, &self.options).map_err(|reason| {
+            tracing::warn!(
+                target: "tollgate_jwks",
+                kid = crate::log_safe(kid),
+                reason = %reason,
+                "skipping unusable ALB key"
+            );
+            FetchError::NoUsableKeys { skipped: 1 }
+        })?;
+        let now = self.clock.now();
+        let ttl = self.policy.ttl(max_age);
+        let previous = self.snapshot.load_full();
+        let carried = previous
+            .as_deref()
+            .filter(|snapshot| snapshot.is_usable(now) && !snapshot.keys.is_empty());
+        let mut fresh_until = after(now, ttl);
+        let mut keys: Vec<Arc<VerifyingKey>> = vec![Arc::new(key)];
+        if let Some(snapshot) = carried {
+            if let Some(until) = snapshot.fresh_until {
+                fresh_until = fresh_until.min(until);
+            }
+            keys.extend(snapshot.keys.keys().filter(|k| k.kid() != kid).cloned());
+        }
+        let mut set = KeySet::from_keys(keys, Vec::new());
+        if let Some(previous) = &previous {
+            set = set.succeed(&previous.keys);
+        }
+        self.publish_alb(set, now, fresh_until, carried.is_some());
+        Ok(true)
+    }
+
+    /// Fetches every known ALB key again (background refresh, `refresh()`): keys the endpoint
+    /// no longer has, or no longer serves as a usable key, are dropped (and revoked); any
+    /// other failure fails the refresh and the last good keys stay.
+    async fn refresh_alb_keys(&self, fetcher: &Fetcher, base: &Url) -> Result<bool, FetchError> {
+        let previous = self.snapshot.load_full();
+        let known: Vec<Box<str>> = previous
+            .as_deref()
+            .map(|snapshot| snapshot.keys.keys().map(|k| k.kid().into()).collect())
+            .unwrap_or_default();
+        if known.is_empty() {
+            // Nothing to refresh until a token names a kid.
+            lock(&self.state).next_refresh = None;
+            return Ok(false);
+        }
+        let unix_now = self.clock.unix_now();
+        let fetches = known.iter().map(|kid| async move {
+            let url =
+                SourceKind::alb_key_url(base, kid).ok_or(FetchError::Url(UrlError::Invalid))?;
+            fetcher.fetch_pem(&url, unix_now).await
+        });
+        let outcomes = futures_util::future::join_all(fetches).await;
+        let mut keys = Vec::new();
+        let mut skipped = Vec::new();
+        let mut max_age: Option<Duration> = None;
+        for (kid, outcome) in known.iter().zip(outcomes) {
+            match outcome? {
+                PemOutcome::Absent => {}
+                PemOutcome::Found { body, max_age: age } => {
+                    match crate::alb::parse_pem_key(kid, &body, &self.options) {
+                        Ok(key) => keys.push(Arc::new(key)),
+                        Err(reason) => skipped.push(SkippedKey::new(Some(kid.to_string()), reason)),
+                    }
+                    let ttl = self.policy.ttl(age);
+                    max_age = Some(max_age.map_or(ttl, |shortest| shortest.min(ttl)));
+                }
+            }
+        }
+        let now = self.clock.now();
+        let ttl = max_age.unwrap_or_else(|| self.policy.ttl(None));
+        let mut set = KeySet::from_keys(keys, skipped);
+        if let Some(previous) = &previous {
+            set = set.succeed(&previous.keys);
+        }
+        self.publish_alb(set, now, after(now, ttl), false);
+        Ok(true)
+    }
+
+    /// Publishes ALB keys fresh until `fresh_until` and schedules their refresh (no later
+    /// than an already scheduled one when `merged`).
+    fn publish_alb(&self, keys: KeySet, now: Instant, fresh_until: Instant, merged: bool) {
+        #[cfg(feature = "metrics")]
+        crate::metrics::keys(&self.label, keys.len());
+        let empty = keys.is_empty();
+        let retired = match self.snapshot.load().as_deref() {
+            Some(previous) => retired_kids(previous, &keys),
+            None => Arc::from([]),
+        };
+        self.snapshot.store(Some(Arc::new(Snapshot {
+            keys,
+            retired,
+            fetched_at: now,
+            fresh_until: (!empty).then_some(fresh_until),
+            usable_until: (!empty).then(|| after(fresh_until, self.policy.max_stale)),
+        })));
+        let lifetime = fresh_until.saturating_duration_since(now);
+        let due = after(
+            now,
+            self.policy.refresh_after(lifetime, &mut lock(&self.rng)),
+        );
+        let mut state = lock(&self.state);
+        state.next_refresh = match (empty, merged, state.next_refresh) {
+            (true, _, _) => None,
+            (false, true, Some(scheduled)) => Some(scheduled.min(due)),
+            (false, _, _) => Some(due),
+        };
     }
 
     fn ensure_refresher(self: &Arc<Self>) {

@@ -168,6 +168,10 @@ pub enum BuildError {
     /// A Cognito region or user pool id does not have the expected form.
     #[error("invalid Cognito region or user pool id")]
     InvalidCognitoPool,
+    /// An AWS region (of an Application Load Balancer key source) does not have the form
+    /// `xx-name-N`.
+    #[error("invalid AWS region")]
+    InvalidRegion,
     /// The HTTP client could not be built.
     #[error("could not build the HTTP client")]
     HttpClient(#[source] Cause),
@@ -280,9 +284,10 @@ mod tests {
             BuildError::NoAlgorithm => 10,
             BuildError::StaticSet(_) => 11,
             BuildError::RefreshJitterOutOfRange => 12,
+            BuildError::InvalidRegion => 13,
         }
     }
-    const BUILD_ERROR_VARIANTS: usize = 13;
+    const BUILD_ERROR_VARIANTS: usize = 14;
 
     fn every_build_error() -> Vec<BuildError> {
         vec![
@@ -301,6 +306,7 @@ mod tests {
             BuildError::NoAlgorithm,
             BuildError::StaticSet(FetchError::Io(cause())),
             BuildError::RefreshJitterOutOfRange,
+            BuildError::InvalidRegion,
         ]
     }
 

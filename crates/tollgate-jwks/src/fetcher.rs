@@ -17,6 +17,7 @@ use crate::url_policy::checked_url;
 use crate::{BuildError, FetchError};
 
 const ACCEPT_JWKS: &str = "application/jwk-set+json, application/json;q=0.9";
+const ACCEPT_PEM: &str = "application/x-pem-file, text/plain;q=0.9, */*;q=0.5";
 const ACCEPT_JSON: &str = "application/json";
 
 /// Response validators remembered for conditional requests.
@@ -50,6 +51,18 @@ pub(crate) enum FetchOutcome {
     },
     /// The server confirmed our copy (status 304 to a conditional request).
     NotModified { max_age: Option<Duration> },
+}
+
+/// What one ALB key request produced.
+#[derive(Debug)]
+pub(crate) enum PemOutcome {
+    /// The key's PEM (status 200).
+    Found {
+        body: Bytes,
+        max_age: Option<Duration>,
+    },
+    /// No key with this kid (status 404 or 403: the endpoint does not have it).
+    Absent,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +128,29 @@ impl Fetcher {
                 validators,
                 max_age,
             })
+        })
+        .await
+    }
+
+    /// Fetches one ALB key (a PEM document) under the same bounds as a key set: deadline, no
+    /// redirects, body limit, status handling.
+    pub(crate) async fn fetch_pem(
+        &self,
+        url: &Url,
+        unix_now: Duration,
+    ) -> Result<PemOutcome, FetchError> {
+        let request = self.client.get(url.clone()).header(ACCEPT, ACCEPT_PEM);
+        self.bounded(async {
+            let response = request.send().await.map_err(transport_error)?;
+            refuse_followed_redirect(&response, url)?;
+            let status = response.status();
+            if status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN {
+                return Ok(PemOutcome::Absent);
+            }
+            check_status(status, response.headers())?;
+            let max_age = freshness(response.headers(), unix_now);
+            let body = read_capped(response, self.max_body).await?;
+            Ok(PemOutcome::Found { body, max_age })
         })
         .await
     }

@@ -1,15 +1,17 @@
-//! One JWK (RFC 7517) checked against the key policy and turned into a [`VerifyingKey`].
+//! One JWK (RFC 7517) checked against the key policy and turned into a [`VerifyingKey`]:
+//! RSA (RFC 7518 §6.3), EC P-256 and P-384 (§6.2) and Ed25519 (RFC 8037 §2).
 
 use std::fmt;
 
-use aws_lc_rs::signature::RsaPublicKeyComponents;
+use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use crate::{Algorithm, KeySetOptions, VerifyingKey};
+use crate::key::Material;
+use crate::{Algorithm, KeySetOptions, KeyType, VerifyingKey};
 
 /// Smallest accepted RSA modulus, in bits (RFC 7518 §3.3).
 pub const MIN_MODULUS_BITS: usize = 2048;
@@ -27,18 +29,28 @@ pub enum KeyRejection {
     /// The entry is not a JSON object, or a member has the wrong JSON type or is repeated.
     #[error("malformed JWK")]
     Malformed,
-    /// `kty` is missing or not `RSA`.
-    #[error("key type is not RSA")]
-    NotRsa,
+    /// `kty` is missing, unknown (`oct`, `DSA`, ...), or a key type that no allowed algorithm
+    /// uses (`EC` when no `ES*` is allowed, `OKP` without `EdDSA`, `RSA` without `RS*`/`PS*`).
+    #[error("key type is not supported or not allowed")]
+    UnsupportedKeyType,
+    /// `crv` is missing or not a supported curve of the key type (`P-256` and `P-384` for
+    /// `EC`; `Ed25519` for `OKP`: `X25519`, `Ed448`, `P-521`, `secp256k1` ... are skipped).
+    #[error("key curve is not supported")]
+    UnsupportedCurve,
     /// `use` is present and not `sig`.
     #[error("key is not for signatures (use)")]
     NotForSignatures,
     /// `key_ops` is present and lacks `verify`.
     #[error("key operations do not include verify")]
     VerifyNotAllowed,
-    /// `alg` names an algorithm that is not allowed.
+    /// `alg` names an algorithm that is not allowed, or (without `alg`) the one algorithm the
+    /// key's curve serves is not allowed.
     #[error("key algorithm is not allowed")]
     AlgorithmNotAllowed,
+    /// `alg` names an algorithm the key cannot serve (`ES256` on an RSA key, `ES384` on a
+    /// P-256 key, `RS256` on an EC key, ...).
+    #[error("key algorithm does not match the key type")]
+    AlgorithmKeyMismatch,
     /// `kid` is missing or empty.
     #[error("key has no kid")]
     MissingKid,
@@ -48,9 +60,17 @@ pub enum KeyRejection {
     /// The entry carries private key members (`d`, `p`, `q`, ...) or a symmetric `k`.
     #[error("key set entry contains private key material")]
     PrivateMaterial,
-    /// `n` or `e` is missing, not base64url, or not minimally encoded.
+    /// `n`, `e`, `x` or `y` is missing, not base64url, or (`n`, `e`) not minimally encoded.
     #[error("key components are badly encoded")]
     BadEncoding,
+    /// An EC coordinate or the Ed25519 public key does not have exactly the curve's length
+    /// (32 bytes for P-256 and Ed25519, 48 for P-384; RFC 7518 §6.2.1.2: leading zero octets
+    /// are never stripped).
+    #[error("key coordinate length does not match the curve")]
+    CoordinateLength,
+    /// The EC point is not on the curve (or is the point at infinity).
+    #[error("EC point is not on the curve")]
+    PointNotOnCurve,
     /// The modulus is smaller than 2048 or larger than 8192 bits, or even.
     #[error("modulus of {bits} bits is outside policy")]
     ModulusOutOfPolicy {
@@ -81,6 +101,9 @@ struct RawJwk {
     kid: Option<String>,
     n: Option<String>,
     e: Option<String>,
+    crv: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
     d: Option<IgnoredAny>,
     p: Option<IgnoredAny>,
     q: Option<IgnoredAny>,
@@ -160,8 +183,22 @@ pub(crate) fn parse_jwk(
 }
 
 fn check(jwk: RawJwk, options: &KeySetOptions) -> Result<VerifyingKey, KeyRejection> {
-    if jwk.kty.as_deref() != Some("RSA") {
-        return Err(KeyRejection::NotRsa);
+    let family = match jwk.kty.as_deref() {
+        Some("RSA") => KeyType::Rsa,
+        // The curve picks the type within the family, below.
+        Some("EC") => KeyType::EcP256,
+        Some("OKP") => KeyType::Ed25519,
+        _ => return Err(KeyRejection::UnsupportedKeyType),
+    };
+    let same_family = |alg: &Algorithm| match family {
+        KeyType::Rsa => alg.key_type() == KeyType::Rsa,
+        KeyType::EcP256 | KeyType::EcP384 => {
+            matches!(alg.key_type(), KeyType::EcP256 | KeyType::EcP384)
+        }
+        KeyType::Ed25519 => alg.key_type() == KeyType::Ed25519,
+    };
+    if !options.algorithms.iter().any(same_family) {
+        return Err(KeyRejection::UnsupportedKeyType);
     }
     let private = [
         &jwk.d, &jwk.p, &jwk.q, &jwk.dp, &jwk.dq, &jwk.qi, &jwk.oth, &jwk.k,
@@ -182,7 +219,12 @@ fn check(jwk: RawJwk, options: &KeySetOptions) -> Result<VerifyingKey, KeyReject
     let jwk_alg = match jwk.alg.as_deref() {
         None => None,
         Some(name) => match Algorithm::from_jose(name) {
-            Some(alg) if options.algorithms.contains(&alg) => Some(alg),
+            Some(alg) if options.algorithms.contains(&alg) => {
+                if !same_family(&alg) {
+                    return Err(KeyRejection::AlgorithmKeyMismatch);
+                }
+                Some(alg)
+            }
             _ => return Err(KeyRejection::AlgorithmNotAllowed),
         },
     };
@@ -193,7 +235,54 @@ fn check(jwk: RawJwk, options: &KeySetOptions) -> Result<VerifyingKey, KeyReject
     if kid.len() > options.max_kid_len {
         return Err(KeyRejection::KidTooLong);
     }
-    let (Some(n), Some(e)) = (jwk.n, jwk.e) else {
+    let kid = kid.into_boxed_str();
+    match family {
+        KeyType::Rsa => rsa_key(kid, jwk_alg, jwk.n, jwk.e, options),
+        KeyType::EcP256 | KeyType::EcP384 => {
+            let key_type = match jwk.crv.as_deref() {
+                Some("P-256") => KeyType::EcP256,
+                Some("P-384") => KeyType::EcP384,
+                _ => return Err(KeyRejection::UnsupportedCurve),
+            };
+            let (Some(x), Some(y)) = (jwk.x, jwk.y) else {
+                return Err(KeyRejection::BadEncoding);
+            };
+            let size = if key_type == KeyType::EcP256 { 32 } else { 48 };
+            let x = decode_coordinate(&x, size)?;
+            let y = decode_coordinate(&y, size)?;
+            // SEC 1 §2.3.3 uncompressed point: 04 || x || y.
+            let mut point = Vec::with_capacity(1 + 2 * size);
+            point.push(0x04);
+            point.extend_from_slice(&x);
+            point.extend_from_slice(&y);
+            point_key(kid, jwk_alg, key_type, point, options).map_err(|rejection| match rejection {
+                KeyRejection::Invalid => KeyRejection::PointNotOnCurve,
+                other => other,
+            })
+        }
+        KeyType::Ed25519 => {
+            if jwk.crv.as_deref() != Some("Ed25519") {
+                return Err(KeyRejection::UnsupportedCurve);
+            }
+            let Some(x) = jwk.x else {
+                return Err(KeyRejection::BadEncoding);
+            };
+            let x = decode_coordinate(&x, 32)?;
+            point_key(kid, jwk_alg, KeyType::Ed25519, x, options)
+        }
+    }
+}
+
+/// An RSA key under the modulus and exponent policy, parsed for each algorithm it serves: the
+/// JWK's `alg`, or every allowed `RS*` and `PS*`.
+fn rsa_key(
+    kid: Box<str>,
+    jwk_alg: Option<Algorithm>,
+    n: Option<String>,
+    e: Option<String>,
+    options: &KeySetOptions,
+) -> Result<VerifyingKey, KeyRejection> {
+    let (Some(n), Some(e)) = (n, e) else {
         return Err(KeyRejection::BadEncoding);
     };
     let modulus = decode_modulus(&n)?;
@@ -207,7 +296,12 @@ fn check(jwk: RawJwk, options: &KeySetOptions) -> Result<VerifyingKey, KeyReject
 
     let algorithms: Vec<Algorithm> = match jwk_alg {
         Some(alg) => vec![alg],
-        None => options.algorithms.clone(),
+        None => options
+            .algorithms
+            .iter()
+            .copied()
+            .filter(|alg| alg.key_type() == KeyType::Rsa)
+            .collect(),
     };
     let components = RsaPublicKeyComponents {
         n: &modulus[..],
@@ -215,19 +309,64 @@ fn check(jwk: RawJwk, options: &KeySetOptions) -> Result<VerifyingKey, KeyReject
     };
     let mut parsed = Vec::with_capacity(algorithms.len());
     for alg in algorithms {
+        let parameters = alg.rsa_parameters().ok_or(KeyRejection::Invalid)?;
         let key = components
-            .to_parsed_public_key(alg.parameters())
+            .to_parsed_public_key(parameters)
             .map_err(|_| KeyRejection::Invalid)?;
         parsed.push((alg, key));
     }
     Ok(VerifyingKey::new(
-        kid.into_boxed_str(),
+        kid,
         jwk_alg,
-        bits,
-        modulus.into_boxed_slice(),
-        exponent.into_boxed_slice(),
+        KeyType::Rsa,
+        Material::Rsa {
+            bits,
+            modulus: modulus.into_boxed_slice(),
+            exponent: exponent.into_boxed_slice(),
+        },
         parsed,
     ))
+}
+
+/// An EC or Ed25519 key: it serves exactly the one algorithm of its curve, which must be
+/// allowed (and equal the JWK's `alg`, when it has one). The crypto library validates the
+/// point (on the curve, not the point at infinity) as it parses it.
+fn point_key(
+    kid: Box<str>,
+    jwk_alg: Option<Algorithm>,
+    key_type: KeyType,
+    point: Vec<u8>,
+    options: &KeySetOptions,
+) -> Result<VerifyingKey, KeyRejection> {
+    let alg = key_type.only_algorithm().ok_or(KeyRejection::Invalid)?;
+    if jwk_alg.is_some_and(|named| named != alg) {
+        return Err(KeyRejection::AlgorithmKeyMismatch);
+    }
+    if !options.algorithms.contains(&alg) {
+        return Err(KeyRejection::AlgorithmNotAllowed);
+    }
+    let verification = alg.point_algorithm().ok_or(KeyRejection::Invalid)?;
+    let parsed = ParsedPublicKey::new(verification, &point).map_err(|_| KeyRejection::Invalid)?;
+    Ok(VerifyingKey::new(
+        kid,
+        jwk_alg,
+        key_type,
+        Material::Point(point.into_boxed_slice()),
+        vec![(alg, parsed)],
+    ))
+}
+
+/// An EC coordinate or Ed25519 key of exactly `size` bytes (RFC 7518 §6.2.1.2: the full
+/// length, leading zeros included; RFC 8037 §2).
+fn decode_coordinate(value: &str, size: usize) -> Result<Vec<u8>, KeyRejection> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(value)
+        .map_err(|_| KeyRejection::BadEncoding)?;
+    if bytes.len() == size {
+        Ok(bytes)
+    } else {
+        Err(KeyRejection::CoordinateLength)
+    }
 }
 
 fn decode_modulus(n: &str) -> Result<Vec<u8>, KeyRejection> {

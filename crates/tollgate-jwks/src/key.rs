@@ -5,10 +5,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use aws_lc_rs::signature::ParsedPublicKey;
 
-use crate::Algorithm;
+use crate::{Algorithm, KeyType};
 
-/// An RSA public key from a JWK set, checked against the key policy and parsed into the form
-/// the signature check uses directly.
+/// The public material of a key, kept to recognise the same key across refreshes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Material {
+    /// RSA: the modulus (no leading zero octet), its real bit length, and the exponent.
+    Rsa {
+        bits: usize,
+        modulus: Box<[u8]>,
+        exponent: Box<[u8]>,
+    },
+    /// An EC point, uncompressed (`04 || x || y`), or an Ed25519 public key (`x`).
+    Point(Box<[u8]>),
+}
+
+/// A public key from a JWK set (RSA, EC P-256 / P-384 or Ed25519), checked against the key
+/// policy and parsed into the form the signature check uses directly.
+///
+/// A key serves only the algorithms its JWK allows: the one its `alg` names, or else every
+/// allowed algorithm of its type (RSA: `RS*` and `PS*`; P-256: `ES256`; P-384: `ES384`;
+/// Ed25519: `EdDSA`). The token's `alg` never changes what a key is.
 ///
 /// Keys are shared as `Arc<VerifyingKey>`. When a later refresh of the key set no longer
 /// contains this key, it is marked [revoked](VerifyingKey::is_revoked) so holders (such as a
@@ -16,9 +33,10 @@ use crate::Algorithm;
 pub struct VerifyingKey {
     kid: Box<str>,
     jwk_alg: Option<Algorithm>,
-    modulus_bits: usize,
-    modulus: Box<[u8]>,
-    exponent: Box<[u8]>,
+    key_type: KeyType,
+    material: Material,
+    /// The modulus length in bytes for RSA keys (the only valid signature length), else 0.
+    rsa_len: usize,
     parsed: Vec<(Algorithm, ParsedPublicKey)>,
     revoked: AtomicBool,
 }
@@ -27,13 +45,22 @@ pub struct VerifyingKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SignatureError {
-    /// The key may not be used with the token's algorithm (its JWK `alg` names another one, or
-    /// the algorithm was not allowed when the set was loaded).
+    /// The key may not be used with the token's algorithm (its JWK `alg` names another one,
+    /// its type serves another family, or the algorithm was not allowed when the set was
+    /// loaded).
     #[error("key is not usable with this algorithm")]
     AlgorithmMismatch,
-    /// The signature's length differs from the modulus length.
+    /// The signature's length is not the one the algorithm and key require (the modulus
+    /// length for RSA, 64 or 96 bytes for ECDSA, 64 bytes for Ed25519).
     #[error("signature length does not match the key")]
     WrongLength,
+    /// An ECDSA signature in DER form (a `SEQUENCE` of two `INTEGER`s); JWS uses the fixed
+    /// `R || S` form (RFC 7518 §3.4).
+    #[error("ECDSA signature is DER-encoded instead of the JWS form")]
+    DerEncoded,
+    /// An ECDSA signature whose `R` or `S` is zero (CVE-2022-21449, "psychic signatures").
+    #[error("ECDSA signature has a zero integer")]
+    ZeroComponent,
     /// The signature does not verify.
     #[error("signature does not verify")]
     Invalid,
@@ -43,17 +70,20 @@ impl VerifyingKey {
     pub(crate) fn new(
         kid: Box<str>,
         jwk_alg: Option<Algorithm>,
-        modulus_bits: usize,
-        modulus: Box<[u8]>,
-        exponent: Box<[u8]>,
+        key_type: KeyType,
+        material: Material,
         parsed: Vec<(Algorithm, ParsedPublicKey)>,
     ) -> Self {
+        let rsa_len = match &material {
+            Material::Rsa { modulus, .. } => modulus.len(),
+            Material::Point(_) => 0,
+        };
         Self {
             kid,
             jwk_alg,
-            modulus_bits,
-            modulus,
-            exponent,
+            key_type,
+            material,
+            rsa_len,
             parsed,
             revoked: AtomicBool::new(false),
         }
@@ -71,15 +101,25 @@ impl VerifyingKey {
         self.jwk_alg
     }
 
+    /// The kind of key (RSA, EC P-256, EC P-384, Ed25519).
+    #[must_use]
+    pub fn key_type(&self) -> KeyType {
+        self.key_type
+    }
+
     /// The algorithms this key can verify.
     pub fn algorithms(&self) -> impl Iterator<Item = Algorithm> + '_ {
         self.parsed.iter().map(|(alg, _)| *alg)
     }
 
-    /// The modulus size in bits (the real bit length, not bytes × 8).
+    /// The RSA modulus size in bits (the real bit length, not bytes × 8); `None` for EC and
+    /// Ed25519 keys.
     #[must_use]
-    pub fn modulus_bits(&self) -> usize {
-        self.modulus_bits
+    pub fn modulus_bits(&self) -> Option<usize> {
+        match &self.material {
+            Material::Rsa { bits, .. } => Some(*bits),
+            Material::Point(_) => None,
+        }
     }
 
     /// Whether a later refresh of the key set dropped or replaced this key.
@@ -93,12 +133,15 @@ impl VerifyingKey {
     }
 
     pub(crate) fn same_material(&self, other: &Self) -> bool {
-        self.modulus == other.modulus
-            && self.exponent == other.exponent
+        self.key_type == other.key_type
+            && self.material == other.material
             && self.jwk_alg == other.jwk_alg
     }
 
     /// Verifies `signature` over `message` (the exact received `header.payload` bytes).
+    ///
+    /// The signature must have the form of the algorithm (see [`SignatureError`]) before the
+    /// crypto library sees it.
     ///
     /// # Errors
     ///
@@ -107,9 +150,23 @@ impl VerifyingKey {
     /// # Example
     ///
     /// ```
-    /// # use tollgate_jwks::{Algorithm, KeySet, KeySetOptions};
-    /// # let set = KeySet::from_json(br#"{"keys":[]}"#, &KeySetOptions::default());
-    /// # assert!(set.is_err()); // an empty set is not a usable key set
+    /// use base64::Engine as _;
+    /// use tollgate_jwks::{Algorithm, KeySet, KeySetOptions, SignatureError};
+    ///
+    /// // The Ed25519 example of RFC 8037 (Appendix A.2 and A.4).
+    /// let set = br#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"a2",
+    ///     "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#;
+    /// let keys = KeySet::from_json(set, &KeySetOptions::default().algorithms([Algorithm::EdDsa]))?;
+    /// let key = keys.get("a2").unwrap();
+    /// let message = b"eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
+    /// let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(
+    ///     "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg",
+    /// )?;
+    /// assert_eq!(key.verify(Algorithm::EdDsa, message, &signature), Ok(()));
+    /// assert_eq!(key.verify(Algorithm::EdDsa, b"other", &signature), Err(SignatureError::Invalid));
+    /// assert_eq!(key.verify(Algorithm::EdDsa, message, &signature[1..]), Err(SignatureError::WrongLength));
+    /// assert_eq!(key.verify(Algorithm::Es256, message, &signature), Err(SignatureError::AlgorithmMismatch));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn verify(
         &self,
@@ -120,9 +177,7 @@ impl VerifyingKey {
         let Some((_, key)) = self.parsed.iter().find(|(a, _)| *a == alg) else {
             return Err(SignatureError::AlgorithmMismatch);
         };
-        if signature.len() != self.modulus.len() {
-            return Err(SignatureError::WrongLength);
-        }
+        crate::signature::check_form(self.key_type, self.rsa_len, signature)?;
         key.verify_sig(message, signature)
             .map_err(|_| SignatureError::Invalid)
     }
@@ -130,11 +185,12 @@ impl VerifyingKey {
 
 impl fmt::Debug for VerifyingKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Public material only, and still not printed: the kid and size identify the key.
+        // Public material only, and still not printed: the kid, type and size identify the key.
         f.debug_struct("VerifyingKey")
             .field("kid", &self.kid)
+            .field("key_type", &self.key_type)
             .field("jwk_alg", &self.jwk_alg)
-            .field("modulus_bits", &self.modulus_bits)
+            .field("modulus_bits", &self.modulus_bits())
             .field("revoked", &self.is_revoked())
             .finish_non_exhaustive()
     }

@@ -193,6 +193,20 @@ impl KeySet {
         &self.skipped
     }
 
+    /// A set of these keys (already checked), with what was skipped.
+    pub(crate) fn from_keys(
+        keys: impl IntoIterator<Item = Arc<VerifyingKey>>,
+        skipped: Vec<SkippedKey>,
+    ) -> Self {
+        Self {
+            keys: keys
+                .into_iter()
+                .map(|key| (Box::from(key.kid()), key))
+                .collect(),
+            skipped,
+        }
+    }
+
     /// Carries key identity over from `previous`: a key whose material did not change keeps its
     /// `Arc` (so anything bound to it stays valid), and every key of `previous` that is gone or
     /// changed is revoked.

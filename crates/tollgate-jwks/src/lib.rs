@@ -20,7 +20,7 @@
 //! keys.prefetch().await?; // fail fast at start-up (or let the first lookup fetch)
 //!
 //! let key = keys.key("abcdefghijklmnopqrsexample=").await?;
-//! println!("{} bits, revoked: {}", key.modulus_bits(), key.is_revoked());
+//! println!("{:?}, revoked: {}", key.key_type(), key.is_revoked());
 //! # Ok(()) }
 //! ```
 //!
@@ -33,10 +33,15 @@
 //!
 //! # Key hygiene
 //!
-//! A JWK is kept only if `kty` is `RSA`, `use` is absent or `sig`, `key_ops` is absent or
-//! contains `verify`, `alg` is absent or allowed, the modulus has 2048 to 8192 real bits, the
-//! exponent is odd and between 65537 and 2^33 − 1, `kid` is present, and no private members
-//! are present. Unusable keys are skipped with a logged reason ([`KeyRejection`]); two keys
+//! A JWK is kept only if `kty` is a type some allowed algorithm uses (`RSA`; `EC` with `crv`
+//! `P-256` or `P-384`; `OKP` with `crv` `Ed25519`), `use` is absent or `sig`, `key_ops` is
+//! absent or contains `verify`, `alg` is absent or allowed and matches the key type, `kid` is
+//! present, no private members are present, and the key material passes its policy: an RSA
+//! modulus of 2048 to 8192 real bits and an odd exponent between 65537 and 2^33 − 1; EC
+//! coordinates of exactly the curve's length forming a point on the curve; an Ed25519 key of
+//! 32 bytes. A key serves only the algorithms its JWK allows: the one its `alg` names, or
+//! without `alg` every allowed `RS*`/`PS*` for RSA, `ES256` for P-256, `ES384` for P-384,
+//! `EdDSA` for Ed25519. The token's `alg` never picks the key type. Unusable keys are skipped with a logged reason ([`KeyRejection`]); two keys
 //! with the same `kid` make that `kid` unusable; a set without any usable key is a failed
 //! fetch. Keys are parsed once, when the set arrives, into aws-lc-rs verification keys.
 //!
@@ -77,6 +82,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod alb;
 mod algorithm;
 mod builder;
 mod cache;
@@ -93,11 +99,13 @@ mod log_safe;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod policy;
+mod signature;
 mod source;
 mod status;
 mod url_policy;
 
-pub use algorithm::Algorithm;
+pub use alb::{ALB_KID_FETCHES_PER_COOLDOWN, MAX_ALB_KID_LEN, is_plain_kid};
+pub use algorithm::{Algorithm, KeyType};
 pub use builder::JwksCacheBuilder;
 pub use cache::JwksCache;
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};

@@ -115,8 +115,23 @@ impl CognitoPool {
 #[derive(Debug, Clone)]
 pub(crate) enum SourceKind {
     Url(url::Url),
-    Discovery { issuer: String, document: url::Url },
+    Discovery {
+        issuer: String,
+        document: url::Url,
+    },
     Static(Vec<u8>),
+    /// AWS ALB keys: one PEM per kid at `{base}/{kid}` (`base` without a trailing slash).
+    Alb {
+        base: url::Url,
+    },
+}
+
+impl SourceKind {
+    /// The URL of an ALB key: `{base}/{kid}`, for a kid that passed [`crate::is_plain_kid`].
+    pub(crate) fn alb_key_url(base: &url::Url, kid: &str) -> Option<url::Url> {
+        let base = base.as_str().trim_end_matches('/');
+        url::Url::parse(&format!("{base}/{kid}")).ok()
+    }
 }
 
 /// Where a [`JwksCache`](crate::JwksCache) gets its keys.
@@ -233,16 +248,61 @@ impl JwksSource {
         }
     }
 
+    /// The keys of the AWS Application Load Balancers of `region`: one PEM public key per
+    /// `kid` at `https://public-keys.auth.elb.{region}.amazonaws.com/{kid}`, fetched when a
+    /// token first names the `kid` and kept like a key set's keys (same timeouts, body limit,
+    /// failure handling, cooldown and stale rules; see [`JwksCache`](crate::JwksCache)). Only
+    /// plain `kid`s ([`is_plain_kid`](crate::is_plain_kid)) are ever put into a URL.
+    ///
+    /// ```
+    /// use tollgate_jwks::JwksSource;
+    /// assert!(JwksSource::alb("eu-west-1")?.is_alb());
+    /// assert!(JwksSource::alb("eu-west-1.evil.example").is_err());
+    /// # Ok::<(), tollgate_jwks::BuildError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::InvalidRegion`] when `region` is not of the form `xx-name-N`.
+    pub fn alb(region: &str) -> Result<Self, BuildError> {
+        Self::alb_url(&crate::alb::regional_base(region)?)
+    }
+
+    /// Like [`JwksSource::alb`], with keys at `{base}/{kid}` (an emulator or a test server;
+    /// `https` except for loopback hosts, as for every URL).
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::Url`] when the URL is invalid, breaks the URL policy, or has a query or
+    /// fragment.
+    pub fn alb_url(base: &str) -> Result<Self, BuildError> {
+        let base = checked_url(base, false)?;
+        if base.query().is_some() || base.fragment().is_some() {
+            return Err(BuildError::Url(crate::UrlError::Unsupported));
+        }
+        Ok(Self {
+            kind: SourceKind::Alb { base },
+            allow_http: false,
+        })
+    }
+
+    /// Whether this is an AWS ALB key source (keys fetched per `kid`, not as a set).
+    #[must_use]
+    pub fn is_alb(&self) -> bool {
+        matches!(self.kind, SourceKind::Alb { .. })
+    }
+
     /// Whether this is a static set (no fetching, no refresh).
     #[must_use]
     pub fn is_static(&self) -> bool {
         matches!(self.kind, SourceKind::Static(_))
     }
 
-    /// The `issuer` label of a cache of this source when none is set.
+    /// The `issuer` label of a cache of this source when none is set (for ALB sources the key
+    /// endpoint's base URL; a verifier labels it with the ALB issuer).
     pub(crate) fn default_label(&self) -> String {
         match &self.kind {
-            SourceKind::Url(url) => {
+            SourceKind::Url(url) | SourceKind::Alb { base: url } => {
                 let mut url = url.clone();
                 // Labels land in metrics backends and logs: no query, fragment or credentials.
                 url.set_query(None);

@@ -21,9 +21,10 @@ fn unpaired_surrogates_and_huge_numbers_in_a_key_set() {
     let other = SigningKey::fixture(1).unwrap();
     let good = key.public_jwk().to_string();
     assert!(good.ends_with('}'));
-    // The usable key, with two members tollgate never reads.
+    // The usable key, with two members tollgate never reads (not `x`/`y`: those are read,
+    // as EC and OKP coordinates, whatever the key type).
     let odd_members = format!(
-        r#"{}, "x": "\udead", "y": 1e400}}"#,
+        r#"{}, "note": "\udead", "size": 1e400}}"#,
         &good[..good.len() - 1]
     );
     // Another RSA key whose `use` is an unpaired surrogate.

@@ -40,6 +40,8 @@ pub(crate) struct IssuerConfig {
     pub(crate) clients: Vec<ClientConfig>,
     pub(crate) resource_servers: Vec<ResourceServer>,
     pub(crate) token_lifetime: Duration,
+    /// The `signer` of the emulated ALB's tokens.
+    pub(crate) alb_signer: String,
 }
 
 impl IssuerConfig {
@@ -52,6 +54,10 @@ impl IssuerConfig {
             "{}/{}/.well-known/openid-configuration",
             self.base_url, self.pool_id
         )
+    }
+
+    pub(crate) fn alb_keys_url(&self) -> String {
+        format!("{}/alb-keys", self.base_url)
     }
 
     pub(crate) fn token_url(&self) -> String {

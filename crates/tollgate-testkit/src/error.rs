@@ -9,11 +9,19 @@ use std::net::SocketAddr;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TestkitError {
-    /// RSA key generation failed inside aws-lc.
-    #[error("RSA key generation failed ({bits} bits)")]
+    /// Key generation failed inside aws-lc.
+    #[error("key generation failed ({bits} bits)")]
     KeyGeneration {
         /// The requested modulus size in bits.
         bits: usize,
+    },
+
+    /// The key cannot sign with this algorithm (an RSA key and `ES256`, a P-256 key and
+    /// `ES384`, ...).
+    #[error("the key cannot sign {alg}")]
+    AlgorithmMismatch {
+        /// The JWS algorithm name, e.g. `ES256`.
+        alg: &'static str,
     },
 
     /// The requested RSA key size is not one of 2048, 3072, 4096 or 8192 bits.
@@ -30,15 +38,16 @@ pub enum TestkitError {
         reason: &'static str,
     },
 
-    /// aws-lc rejected the private key (not RSA, malformed DER, inconsistent key, ...).
-    #[error("RSA private key rejected: {reason}")]
+    /// aws-lc rejected the private key (an unsupported type, malformed DER, an
+    /// inconsistent key, ...).
+    #[error("private key rejected: {reason}")]
     KeyRejected {
         /// aws-lc's short description of the rejection.
         reason: &'static str,
     },
 
     /// The public half of a key could not be encoded.
-    #[error("RSA public key could not be encoded")]
+    #[error("public key could not be encoded")]
     PublicKeyEncoding,
 
     /// There is no committed fixture key with this index.

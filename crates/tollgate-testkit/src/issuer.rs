@@ -6,6 +6,7 @@
 //! | JWKS | [`TestIssuer::jwks_url`]: `{base}/{pool}/.well-known/jwks.json` |
 //! | Discovery | [`TestIssuer::discovery_url`]: `{base}/{pool}/.well-known/openid-configuration` |
 //! | Token | [`TestIssuer::token_url`]: `{base}/oauth2/token` |
+//! | ALB keys | [`TestIssuer::alb_keys_url`]: `{base}/alb-keys/{kid}` (PEM) |
 //!
 //! Any other pool id in the path is a 404 (and is not counted).
 //!
@@ -90,7 +91,7 @@ use tokio::task::JoinHandle;
 use crate::clock::now_unix;
 pub use crate::faults::JwksFault;
 pub use crate::issuer_builder::{
-    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_POOL_ID, DEFAULT_REGION,
+    DEFAULT_ALB_SIGNER, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_POOL_ID, DEFAULT_REGION,
     DEFAULT_RESOURCE_SERVER, DEFAULT_SCOPES, DEFAULT_TOKEN_LIFETIME, TestIssuerBuilder,
 };
 use crate::state::{Counters, Shared};
@@ -236,7 +237,7 @@ impl TestIssuer {
             .expires_at(now.saturating_add(self.shared.config.token_lifetime.as_secs()))
     }
 
-    /// Signs `builder` (RS256) with the current signing key.
+    /// Signs `builder` with the current signing key, with its algorithm (RS256 for RSA keys).
     ///
     /// # Errors
     ///
@@ -396,6 +397,117 @@ impl TestIssuer {
     #[must_use]
     pub fn token_requests(&self) -> u64 {
         Counters::read(&self.shared.counters.token)
+    }
+
+    /// The base URL of the emulated AWS ALB key endpoint, `{base}/alb-keys`: the key of kid
+    /// `k` is at `{base}/alb-keys/k` as a PEM `PUBLIC KEY` (404 for unknown kids). Give it
+    /// to an ALB issuer in place of `https://public-keys.auth.elb.{region}.amazonaws.com`.
+    #[must_use]
+    pub fn alb_keys_url(&self) -> String {
+        self.shared.config.alb_keys_url()
+    }
+
+    /// The `signer` (load balancer ARN) of the emulated ALB's tokens.
+    #[must_use]
+    pub fn alb_signer(&self) -> String {
+        self.shared.config.alb_signer.clone()
+    }
+
+    /// The key the emulated ALB signs with (EC P-256, UUID kid).
+    #[must_use]
+    pub fn alb_key(&self) -> SigningKey {
+        // Set at start; the fallback keeps this total.
+        self.shared
+            .alb()
+            .signing
+            .clone()
+            .unwrap_or_else(|| self.signing_key())
+    }
+
+    /// A user-claims token as an ALB forwards it in `x-amzn-oidc-data` for a user `sub`
+    /// authenticated with this issuer: signed ES256 by [`alb_key`](Self::alb_key), header
+    /// `signer` = [`alb_signer`](Self::alb_signer), `client` = [`DEFAULT_CLIENT_ID`], `iss` =
+    /// this issuer, valid 120 s from now, every segment padded.
+    ///
+    /// # Errors
+    ///
+    /// [`TestkitError::Clock`] or [`TestkitError::Signing`].
+    pub fn alb_token(&self, sub: &str) -> Result<String, TestkitError> {
+        self.sign_alb(&self.alb_token_builder(sub, now_unix()?))
+    }
+
+    /// A [`TokenBuilder`] pre-filled like [`alb_token`](Self::alb_token) at `now_unix`, for
+    /// tweaking (another signer or client, expired, another kid) before
+    /// [`sign_alb`](Self::sign_alb).
+    #[must_use]
+    pub fn alb_token_builder(&self, sub: &str, now_unix: u64) -> TokenBuilder {
+        TokenBuilder::alb_user_claims(
+            &self.shared.config.issuer,
+            DEFAULT_CLIENT_ID,
+            &self.shared.config.alb_signer,
+            sub,
+            now_unix,
+        )
+    }
+
+    /// Signs `builder` as the ALB does: ES256 with [`alb_key`](Self::alb_key), padded
+    /// segments.
+    ///
+    /// # Errors
+    ///
+    /// [`TestkitError::Signing`] if aws-lc fails.
+    pub fn sign_alb(&self, builder: &TokenBuilder) -> Result<String, TestkitError> {
+        builder.sign_padded(&self.alb_key())
+    }
+
+    /// Serves `key` at the ALB key endpoint too (the ALB keeps signing with its own key).
+    pub fn publish_alb_key(&self, key: SigningKey) {
+        self.shared.alb().published.push(key);
+    }
+
+    /// Serve exactly `body` (status 200) for `kid` at the ALB key endpoint, whether or not a
+    /// key has that kid (`None`: serve the key again, or 404). For keys that are not EC P-256
+    /// PEMs.
+    pub fn set_alb_key_body(&self, kid: &str, body: Option<String>) {
+        let mut alb = self.shared.alb();
+        match body {
+            Some(body) => {
+                alb.bodies.insert(kid.to_owned(), body);
+            }
+            None => {
+                alb.bodies.remove(kid);
+            }
+        }
+    }
+
+    /// The next `n` ALB key requests get `fault` (as for JWKS; `Hang` waits for shutdown).
+    pub fn fail_next_alb_keys(&self, n: usize, fault: JwksFault) {
+        self.shared
+            .alb()
+            .faults
+            .extend(std::iter::repeat_n(fault, n));
+    }
+
+    /// Holds every ALB key request from now on (counted, then not answered) until
+    /// [`release_alb_keys`](Self::release_alb_keys) or shutdown.
+    pub fn hold_alb_keys(&self) {
+        self.shared.set_alb_held(true);
+    }
+
+    /// Lets held ALB key requests (and every later one) answer.
+    pub fn release_alb_keys(&self) {
+        self.shared.set_alb_held(false);
+    }
+
+    /// Resolves once at least `n` ALB key requests have been received in total.
+    pub fn wait_for_alb_key_requests(&self, n: u64) -> impl Future<Output = ()> + Send + 'static {
+        self.shared.alb_requests_reached(n)
+    }
+
+    /// ALB key requests received (any kid, faulted ones included).
+    #[must_use]
+    pub fn alb_key_requests(&self) -> u64 {
+        Counters::read(&self.shared.counters.alb_keys)
     }
 
     /// Stops accepting connections, releases hanging requests and waits until the

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::config::{ClientConfig, IssuerConfig, ResourceServer};
+use crate::random::uuid_v4;
 use crate::state::Shared;
 use crate::{SigningKey, TestIssuer, TestkitError};
 
@@ -22,6 +23,9 @@ pub const DEFAULT_SCOPES: [&str; 3] = ["read", "write", "admin"];
 pub const DEFAULT_CLIENT_ID: &str = "tollgate-test-client";
 /// Client secret of the default app client.
 pub const DEFAULT_CLIENT_SECRET: &str = "tollgate-test-secret";
+/// The `signer` (load balancer ARN) of ALB tokens in the default region; other regions
+/// use the same account and name with their region.
+pub const DEFAULT_ALB_SIGNER: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/tollgate-test/50dc6c495c0c9188";
 /// Default access-token lifetime (Cognito's default: one hour).
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
@@ -41,6 +45,9 @@ pub struct TestIssuerBuilder {
     resource_servers: Option<Vec<ResourceServer>>,
     clients: Option<Vec<ClientConfig>>,
     signing_key: Option<SigningKey>,
+    extra_keys: Vec<SigningKey>,
+    alb_key: Option<SigningKey>,
+    alb_signer: Option<String>,
     token_lifetime: Duration,
     bind: SocketAddr,
 }
@@ -54,6 +61,9 @@ impl Default for TestIssuerBuilder {
             resource_servers: None,
             clients: None,
             signing_key: None,
+            extra_keys: Vec::new(),
+            alb_key: None,
+            alb_signer: None,
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
@@ -105,9 +115,32 @@ impl TestIssuerBuilder {
         self
     }
 
-    /// Sign with this key instead of generating one (fixtures start much faster).
+    /// Sign with this key instead of generating one (fixtures start much faster). Any key
+    /// kind works: tokens are signed with the key's [algorithm](SigningKey::algorithm)
+    /// (`SigningKey::generate_for(JwsAlg::Es256)` for an ES256 issuer).
     pub fn signing_key(mut self, key: SigningKey) -> Self {
         self.signing_key = Some(key);
+        self
+    }
+
+    /// Also publishes `key` in the JWKS from the start (after the signing key), without
+    /// signing with it: an issuer whose set holds RSA, EC and Ed25519 keys at once.
+    pub fn publish_key(mut self, key: SigningKey) -> Self {
+        self.extra_keys.push(key);
+        self
+    }
+
+    /// The key the emulated AWS Application Load Balancer signs its user-claims tokens with
+    /// (default: a fresh P-256 key with a UUID kid, as an ALB's).
+    pub fn alb_key(mut self, key: SigningKey) -> Self {
+        self.alb_key = Some(key);
+        self
+    }
+
+    /// The `signer` (load balancer ARN) of the emulated ALB's tokens (default: the
+    /// [`DEFAULT_ALB_SIGNER`] account and name in this issuer's region).
+    pub fn alb_signer(mut self, arn: &str) -> Self {
+        self.alb_signer = Some(arn.to_owned());
         self
     }
 
@@ -167,7 +200,11 @@ impl TestIssuerBuilder {
                     .collect(),
             }]
         });
+        let alb_signer = self
+            .alb_signer
+            .unwrap_or_else(|| DEFAULT_ALB_SIGNER.replace(DEFAULT_REGION, &self.region));
         let config = IssuerConfig {
+            alb_signer,
             region: self.region,
             pool_id,
             local_addr,
@@ -177,7 +214,17 @@ impl TestIssuerBuilder {
             resource_servers,
             token_lifetime: self.token_lifetime,
         };
+        let alb_key = match self.alb_key {
+            Some(key) => key,
+            None => SigningKey::generate_for(crate::JwsAlg::Es256)?.with_kid(uuid_v4()),
+        };
         let shared = Arc::new(Shared::new(config, signing_key));
+        shared.keys().published.extend(self.extra_keys);
+        {
+            let mut alb = shared.alb();
+            alb.published.push(alb_key.clone());
+            alb.signing = Some(alb_key);
+        }
         Ok(TestIssuer::launch(&runtime, listener, shared))
     }
 }

@@ -82,7 +82,7 @@ pub(crate) async fn handle(
 
 /// The answer for `fault`; `served` is the body a normal answer would carry
 /// (the real set or the [`set_jwks_body`](crate::TestIssuer::set_jwks_body) override).
-fn fault_response(shared: &Shared, fault: JwksFault, served: String) -> Response {
+pub(crate) fn fault_response(shared: &Shared, fault: JwksFault, served: String) -> Response {
     match fault {
         JwksFault::Status(code) => plain(status(code), "injected JWKS fault"),
         JwksFault::StatusWithRetryAfter(code, seconds) => {

@@ -1,7 +1,7 @@
-//! RSA signing keys, Cognito-shaped key ids and JWK sets.
+//! Signing keys (RSA, EC P-256 / P-384, Ed25519), Cognito-shaped key ids and JWK sets.
 //!
 //! ```
-//! use tollgate_testkit::{RsaAlg, SigningKey, jwks_json};
+//! use tollgate_testkit::{JwsAlg, RsaAlg, SigningKey, jwks_json};
 //!
 //! # fn main() -> Result<(), tollgate_testkit::TestkitError> {
 //! // Committed fixture keys load instantly; `SigningKey::generate()` makes a fresh one.
@@ -18,6 +18,13 @@
 //!
 //! let set: serde_json::Value = serde_json::from_str(&jwks_json(&[&key]))?;
 //! assert_eq!(set["keys"][0]["kid"], key.kid());
+//!
+//! // One key per algorithm: EC and Ed25519 keys are generated instantly.
+//! let ec = SigningKey::generate_for(JwsAlg::Es256)?;
+//! assert_eq!(ec.public_jwk()["crv"], "P-256");
+//! assert_eq!(ec.sign(JwsAlg::Es256, b"header.payload")?.len(), 64);
+//! let ed = SigningKey::generate_for(JwsAlg::EdDsa)?;
+//! assert_eq!(ed.public_jwk()["kty"], "OKP");
 //! # Ok(())
 //! # }
 //! ```
@@ -29,14 +36,17 @@ use aws_lc_rs::digest;
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
-use aws_lc_rs::signature::KeyPair as _;
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair,
+    EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair as _, RsaPssSaltLength,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
 use crate::random::random_bytes;
 use crate::raw::b64url;
-use crate::{RsaAlg, TestkitError, pem};
+use crate::{JwsAlg, TestkitError, pem};
 
 /// The committed fixture keys (`fixtures/rsa2048-{0..3}.pem`), test-only.
 const FIXTURES: [&str; 4] = [
@@ -46,23 +56,57 @@ const FIXTURES: [&str; 4] = [
     include_str!("../fixtures/rsa2048-3.pem"),
 ];
 
-/// An RSA private key with a key id, used to sign test tokens and to publish
-/// its public half in a JWK set.
+/// The kind of a [`SigningKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyKind {
+    /// RSA (serves `RS*` and `PS*`).
+    Rsa,
+    /// ECDSA on P-256 (`ES256`).
+    EcP256,
+    /// ECDSA on P-384 (`ES384`).
+    EcP384,
+    /// Ed25519 (`EdDSA`).
+    Ed25519,
+}
+
+/// A private key with a key id (RSA, EC P-256 / P-384 or Ed25519), used to sign test tokens
+/// and to publish its public half in a JWK set.
 ///
-/// Cloning is cheap (the key material is shared). `Debug` shows only the kid
-/// and the modulus size, never key material.
+/// Each key has an [algorithm](SigningKey::algorithm): the one [`TokenBuilder::sign`]
+/// uses and its JWK's `alg` names (RS256 for RSA keys unless changed with
+/// [`with_alg`](SigningKey::with_alg)). Cloning is cheap (the key material is shared).
+/// `Debug` shows only the kid, kind and size, never key material.
+///
+/// [`TokenBuilder::sign`]: crate::TokenBuilder::sign
 #[derive(Clone)]
 pub struct SigningKey {
     kid: String,
+    alg: JwsAlg,
+    jwk_alg: bool,
     material: Arc<KeyMaterial>,
 }
 
-struct KeyMaterial {
-    pair: KeyPair,
-    modulus: Vec<u8>,
-    exponent: Vec<u8>,
-    spki_der: Vec<u8>,
-    pkcs1_der: Vec<u8>,
+enum KeyMaterial {
+    Rsa {
+        pair: KeyPair,
+        modulus: Vec<u8>,
+        exponent: Vec<u8>,
+        spki_der: Vec<u8>,
+        pkcs1_der: Vec<u8>,
+    },
+    Ec {
+        pair: EcdsaKeyPair,
+        kind: KeyKind,
+        /// `04 || x || y`.
+        point: Vec<u8>,
+        spki_der: Vec<u8>,
+    },
+    Ed25519 {
+        pair: Ed25519KeyPair,
+        public: Vec<u8>,
+        spki_der: Vec<u8>,
+    },
 }
 
 impl SigningKey {
@@ -97,8 +141,39 @@ impl SigningKey {
         Self::from_pair(cognito_kid(), pair)
     }
 
+    /// Generates a fresh key for `alg` with a random Cognito-like kid: RSA-2048 for `RS*` and
+    /// `PS*`, P-256 for `ES256`, P-384 for `ES384`, Ed25519 for `EdDSA`. Its JWK names `alg`.
+    ///
+    /// # Errors
+    ///
+    /// [`TestkitError::KeyGeneration`] if aws-lc fails.
+    pub fn generate_for(alg: JwsAlg) -> Result<Self, TestkitError> {
+        let key = match alg {
+            JwsAlg::Es256 => Self::generate_ec(&ECDSA_P256_SHA256_FIXED_SIGNING, KeyKind::EcP256)?,
+            JwsAlg::Es384 => Self::generate_ec(&ECDSA_P384_SHA384_FIXED_SIGNING, KeyKind::EcP384)?,
+            JwsAlg::EdDsa => {
+                let pair = Ed25519KeyPair::generate()
+                    .map_err(|_| TestkitError::KeyGeneration { bits: 256 })?;
+                Self::from_ed25519(cognito_kid(), pair)?
+            }
+            _ => Self::generate()?,
+        };
+        Ok(key.with_alg(alg))
+    }
+
+    fn generate_ec(
+        signing: &'static EcdsaSigningAlgorithm,
+        kind: KeyKind,
+    ) -> Result<Self, TestkitError> {
+        let bits = if kind == KeyKind::EcP256 { 256 } else { 384 };
+        let pair =
+            EcdsaKeyPair::generate(signing).map_err(|_| TestkitError::KeyGeneration { bits })?;
+        Self::from_ec(cognito_kid(), pair, kind)
+    }
+
     /// Loads an unencrypted private key from PEM: PKCS#8 (`-----BEGIN PRIVATE KEY-----`,
-    /// what `openssl genpkey` writes) or PKCS#1 (`-----BEGIN RSA PRIVATE KEY-----`).
+    /// what `openssl genpkey` writes) holding an RSA, EC P-256, EC P-384 or Ed25519 key, or
+    /// PKCS#1 (`-----BEGIN RSA PRIVATE KEY-----`).
     ///
     /// # Errors
     ///
@@ -106,7 +181,8 @@ impl SigningKey {
     /// not a private key; [`TestkitError::KeyRejected`] if aws-lc refuses the key.
     pub fn from_pkcs8_pem(kid: impl Into<String>, pem: &str) -> Result<Self, TestkitError> {
         let doc = pem::decode(pem)?;
-        let pair = match doc.label.as_str() {
+        let kid = kid.into();
+        let rsa = match doc.label.as_str() {
             "PRIVATE KEY" => KeyPair::from_pkcs8(&doc.der),
             "RSA PRIVATE KEY" => KeyPair::from_der(&doc.der),
             _ => {
@@ -114,11 +190,26 @@ impl SigningKey {
                     reason: "label is not PRIVATE KEY or RSA PRIVATE KEY",
                 });
             }
+        };
+        let rejected = match rsa {
+            Ok(pair) => return Self::from_pair(kid, pair),
+            Err(e) => TestkitError::KeyRejected {
+                reason: e.description_(),
+            },
+        };
+        if doc.label != "PRIVATE KEY" {
+            return Err(rejected);
         }
-        .map_err(|e| TestkitError::KeyRejected {
-            reason: e.description_(),
-        })?;
-        Self::from_pair(kid.into(), pair)
+        if let Ok(pair) = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &doc.der) {
+            return Self::from_ec(kid, pair, KeyKind::EcP256);
+        }
+        if let Ok(pair) = EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, &doc.der) {
+            return Self::from_ec(kid, pair, KeyKind::EcP384).map(|k| k.with_alg(JwsAlg::Es384));
+        }
+        if let Ok(pair) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&doc.der) {
+            return Self::from_ed25519(kid, pair);
+        }
+        Err(rejected)
     }
 
     /// One of the committed RSA-2048 fixture keys, `index` in `0..=3`.
@@ -137,7 +228,7 @@ impl SigningKey {
             max: FIXTURES.len() - 1,
         })?;
         let key = Self::from_pkcs8_pem(String::new(), text)?;
-        let kid = STANDARD.encode(digest::digest(&digest::SHA256, &key.material.spki_der));
+        let kid = STANDARD.encode(digest::digest(&digest::SHA256, &key.public_key_spki_der()));
         Ok(key.with_kid(kid))
     }
 
@@ -156,7 +247,9 @@ impl SigningKey {
             .to_vec();
         Ok(Self {
             kid,
-            material: Arc::new(KeyMaterial {
+            alg: JwsAlg::Rs256,
+            jwk_alg: true,
+            material: Arc::new(KeyMaterial::Rsa {
                 pair,
                 modulus,
                 exponent,
@@ -166,12 +259,91 @@ impl SigningKey {
         })
     }
 
+    fn from_ec(kid: String, pair: EcdsaKeyPair, kind: KeyKind) -> Result<Self, TestkitError> {
+        let public = pair.public_key();
+        let point = public.as_ref().to_vec();
+        let spki_der = public
+            .as_der()
+            .map_err(|_| TestkitError::PublicKeyEncoding)?
+            .as_ref()
+            .to_vec();
+        Ok(Self {
+            kid,
+            alg: if kind == KeyKind::EcP256 {
+                JwsAlg::Es256
+            } else {
+                JwsAlg::Es384
+            },
+            jwk_alg: true,
+            material: Arc::new(KeyMaterial::Ec {
+                pair,
+                kind,
+                point,
+                spki_der,
+            }),
+        })
+    }
+
+    fn from_ed25519(kid: String, pair: Ed25519KeyPair) -> Result<Self, TestkitError> {
+        let public = pair.public_key();
+        let bytes = public.as_ref().to_vec();
+        let spki_der = public
+            .as_der()
+            .map_err(|_| TestkitError::PublicKeyEncoding)?
+            .as_ref()
+            .to_vec();
+        Ok(Self {
+            kid,
+            alg: JwsAlg::EdDsa,
+            jwk_alg: true,
+            material: Arc::new(KeyMaterial::Ed25519 {
+                pair,
+                public: bytes,
+                spki_der,
+            }),
+        })
+    }
+
     /// The same key under another kid (for example a fixed kid, or an attacker-chosen one).
     #[must_use]
     pub fn with_kid(self, kid: impl Into<String>) -> Self {
         Self {
             kid: kid.into(),
-            material: self.material,
+            ..self
+        }
+    }
+
+    /// The same key with another default algorithm, which its JWK's `alg` names too (for
+    /// example `PS256` for an RSA key). Any algorithm is accepted, so a JWK can also claim
+    /// an algorithm its key cannot serve (`ES256` on an RSA key) for negative tests.
+    #[must_use]
+    pub fn with_alg(self, alg: JwsAlg) -> Self {
+        Self { alg, ..self }
+    }
+
+    /// The same key, published without `alg` in its JWK (it still signs with
+    /// [`algorithm`](Self::algorithm)).
+    #[must_use]
+    pub fn without_jwk_alg(self) -> Self {
+        Self {
+            jwk_alg: false,
+            ..self
+        }
+    }
+
+    /// The algorithm this key signs with by default and its JWK names.
+    #[must_use]
+    pub fn algorithm(&self) -> JwsAlg {
+        self.alg
+    }
+
+    /// The kind of key.
+    #[must_use]
+    pub fn kind(&self) -> KeyKind {
+        match &*self.material {
+            KeyMaterial::Rsa { .. } => KeyKind::Rsa,
+            KeyMaterial::Ec { kind, .. } => *kind,
+            KeyMaterial::Ed25519 { .. } => KeyKind::Ed25519,
         }
     }
 
@@ -181,92 +353,230 @@ impl SigningKey {
         &self.kid
     }
 
-    /// The public modulus `n`, big-endian, without a leading zero octet.
+    /// The public modulus `n`, big-endian, without a leading zero octet (empty for keys that
+    /// are not RSA).
     #[must_use]
     pub fn modulus(&self) -> &[u8] {
-        &self.material.modulus
-    }
-
-    /// The public exponent `e`, big-endian, without leading zero octets (`[1, 0, 1]`).
-    #[must_use]
-    pub fn exponent(&self) -> &[u8] {
-        &self.material.exponent
-    }
-
-    /// The modulus size in bits (2048 for fixtures and [`SigningKey::generate`]).
-    #[must_use]
-    pub fn bits(&self) -> usize {
-        let n = &self.material.modulus;
-        match n.first() {
-            Some(first) => n.len() * 8 - first.leading_zeros() as usize,
-            None => 0,
+        match &*self.material {
+            KeyMaterial::Rsa { modulus, .. } => modulus,
+            _ => &[],
         }
     }
 
-    /// The public JWK exactly as Cognito publishes it:
-    /// `{"alg":"RS256","e":..,"kid":..,"kty":"RSA","n":..,"use":"sig"}`
-    /// (`n` and `e` base64url without padding).
+    /// The public exponent `e`, big-endian, without leading zero octets (`[1, 0, 1]`; empty
+    /// for keys that are not RSA).
     #[must_use]
-    pub fn public_jwk(&self) -> serde_json::Value {
-        json!({
-            "kty": "RSA",
-            "alg": "RS256",
-            "use": "sig",
-            "kid": self.kid,
-            "n": b64url(self.modulus()),
-            "e": b64url(self.exponent()),
-        })
+    pub fn exponent(&self) -> &[u8] {
+        match &*self.material {
+            KeyMaterial::Rsa { exponent, .. } => exponent,
+            _ => &[],
+        }
     }
 
-    /// Signs `message` with `alg` and returns the raw signature (modulus-length bytes).
+    /// The public point of an EC key (`04 || x || y`) or the 32-byte Ed25519 public key
+    /// (empty for RSA keys).
+    #[must_use]
+    pub fn public_point(&self) -> &[u8] {
+        match &*self.material {
+            KeyMaterial::Rsa { .. } => &[],
+            KeyMaterial::Ec { point, .. } => point,
+            KeyMaterial::Ed25519 { public, .. } => public,
+        }
+    }
+
+    /// The key size in bits: the RSA modulus size (2048 for fixtures and
+    /// [`SigningKey::generate`]), 256 or 384 for EC keys, 256 for Ed25519.
+    #[must_use]
+    pub fn bits(&self) -> usize {
+        match &*self.material {
+            KeyMaterial::Rsa { modulus: n, .. } => match n.first() {
+                Some(first) => n.len() * 8 - first.leading_zeros() as usize,
+                None => 0,
+            },
+            KeyMaterial::Ec { kind, .. } if *kind == KeyKind::EcP384 => 384,
+            KeyMaterial::Ec { .. } | KeyMaterial::Ed25519 { .. } => 256,
+        }
+    }
+
+    /// The public JWK. RSA keys exactly as Cognito publishes them:
+    /// `{"alg":"RS256","e":..,"kid":..,"kty":"RSA","n":..,"use":"sig"}`; EC keys as
+    /// `{"kty":"EC","crv":"P-256","x":..,"y":..}` and Ed25519 keys as
+    /// `{"kty":"OKP","crv":"Ed25519","x":..}` with the same `alg`, `use` and `kid` members
+    /// (all values base64url without padding, coordinates at their full length). `alg` is
+    /// the key's [algorithm](Self::algorithm), left out after
+    /// [`without_jwk_alg`](Self::without_jwk_alg).
+    #[must_use]
+    pub fn public_jwk(&self) -> serde_json::Value {
+        let mut jwk = match &*self.material {
+            KeyMaterial::Rsa {
+                modulus, exponent, ..
+            } => json!({
+                "kty": "RSA",
+                "alg": self.alg.name(),
+                "use": "sig",
+                "kid": self.kid,
+                "n": b64url(modulus),
+                "e": b64url(exponent),
+            }),
+            KeyMaterial::Ec { kind, point, .. } => {
+                let size = (point.len() - 1) / 2;
+                json!({
+                    "kty": "EC",
+                    "crv": if *kind == KeyKind::EcP256 { "P-256" } else { "P-384" },
+                    "alg": self.alg.name(),
+                    "use": "sig",
+                    "kid": self.kid,
+                    "x": b64url(point.get(1..=size).unwrap_or_default()),
+                    "y": b64url(point.get(size + 1..).unwrap_or_default()),
+                })
+            }
+            KeyMaterial::Ed25519 { public, .. } => json!({
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "alg": self.alg.name(),
+                "use": "sig",
+                "kid": self.kid,
+                "x": b64url(public),
+            }),
+        };
+        if !self.jwk_alg
+            && let Some(object) = jwk.as_object_mut()
+        {
+            object.remove("alg");
+        }
+        jwk
+    }
+
+    /// Signs `message` with `alg` and returns the raw signature: modulus-length bytes for
+    /// RSA, `R || S` (64 or 96 bytes) for ECDSA, 64 bytes for Ed25519.
     ///
     /// # Errors
     ///
-    /// [`TestkitError::Signing`] if aws-lc fails.
-    pub fn sign(&self, alg: RsaAlg, message: &[u8]) -> Result<Vec<u8>, TestkitError> {
-        let pair = &self.material.pair;
+    /// [`TestkitError::AlgorithmMismatch`] if this key cannot sign `alg` (an RSA key and
+    /// `ES256`, a P-256 key and `ES384`, ...); [`TestkitError::Signing`] if aws-lc fails.
+    pub fn sign(&self, alg: JwsAlg, message: &[u8]) -> Result<Vec<u8>, TestkitError> {
+        let mismatch = TestkitError::AlgorithmMismatch { alg: alg.name() };
+        match (&*self.material, alg) {
+            (KeyMaterial::Rsa { pair, .. }, alg) => {
+                let encoding = alg.rsa_encoding().ok_or(mismatch)?;
+                let mut signature = vec![0_u8; pair.public_modulus_len()];
+                pair.sign(encoding, &SystemRandom::new(), message, &mut signature)
+                    .map_err(|_| TestkitError::Signing { alg: alg.name() })?;
+                Ok(signature)
+            }
+            (KeyMaterial::Ec { pair, kind, .. }, JwsAlg::Es256 | JwsAlg::Es384) => {
+                let matches = (*kind == KeyKind::EcP256) == (alg == JwsAlg::Es256);
+                if !matches {
+                    return Err(mismatch);
+                }
+                pair.sign(&SystemRandom::new(), message)
+                    .map(|signature| signature.as_ref().to_vec())
+                    .map_err(|_| TestkitError::Signing { alg: alg.name() })
+            }
+            (KeyMaterial::Ed25519 { pair, .. }, JwsAlg::EdDsa) => {
+                Ok(pair.sign(message).as_ref().to_vec())
+            }
+            _ => Err(mismatch),
+        }
+    }
+
+    /// Signs `message` with RSASSA-PSS (`alg` one of `PS256`, `PS384`, `PS512`) and a salt of
+    /// `salt_len` bytes instead of the hash length JWA requires: for tests that check a
+    /// verifier refuses other salt lengths.
+    ///
+    /// # Errors
+    ///
+    /// [`TestkitError::AlgorithmMismatch`] for a key that is not RSA or an `alg` that is not
+    /// PSS; [`TestkitError::Signing`] if aws-lc fails (a salt too long for the modulus).
+    pub fn sign_pss_with_salt(
+        &self,
+        alg: JwsAlg,
+        salt_len: u16,
+        message: &[u8],
+    ) -> Result<Vec<u8>, TestkitError> {
+        let KeyMaterial::Rsa { pair, .. } = &*self.material else {
+            return Err(TestkitError::AlgorithmMismatch { alg: alg.name() });
+        };
+        let encoding = pss_encoding(alg, salt_len)
+            .ok_or(TestkitError::AlgorithmMismatch { alg: alg.name() })?;
         let mut signature = vec![0_u8; pair.public_modulus_len()];
-        pair.sign(
-            alg.encoding(),
-            &SystemRandom::new(),
-            message,
-            &mut signature,
-        )
-        .map_err(|_| TestkitError::Signing { alg: alg.name() })?;
+        pair.sign(encoding, &SystemRandom::new(), message, &mut signature)
+            .map_err(|_| TestkitError::Signing { alg: alg.name() })?;
         Ok(signature)
     }
 
     /// The public key as DER `SubjectPublicKeyInfo` (RFC 5280).
     #[must_use]
     pub fn public_key_spki_der(&self) -> Vec<u8> {
-        self.material.spki_der.clone()
+        match &*self.material {
+            KeyMaterial::Rsa { spki_der, .. }
+            | KeyMaterial::Ec { spki_der, .. }
+            | KeyMaterial::Ed25519 { spki_der, .. } => spki_der.clone(),
+        }
     }
 
-    /// The public key as DER `RSAPublicKey` (PKCS#1, RFC 8017).
+    /// The public key as DER `RSAPublicKey` (PKCS#1, RFC 8017); empty for keys that are not
+    /// RSA.
     #[must_use]
     pub fn public_key_pkcs1_der(&self) -> Vec<u8> {
-        self.material.pkcs1_der.clone()
+        match &*self.material {
+            KeyMaterial::Rsa { pkcs1_der, .. } => pkcs1_der.clone(),
+            _ => Vec::new(),
+        }
     }
 
     /// The public key as PEM `-----BEGIN PUBLIC KEY-----` (SPKI), 64-column lines,
-    /// trailing newline. Handy as an HMAC secret in HS256 alg-confusion tests.
+    /// trailing newline: what an AWS ALB key endpoint serves for its EC keys, and handy as
+    /// an HMAC secret in HS256 alg-confusion tests.
     #[must_use]
     pub fn public_key_spki_pem(&self) -> String {
-        pem::encode("PUBLIC KEY", &self.material.spki_der)
+        pem::encode("PUBLIC KEY", &self.public_key_spki_der())
     }
 
     /// The public key as PEM `-----BEGIN RSA PUBLIC KEY-----` (PKCS#1), 64-column
-    /// lines, trailing newline.
+    /// lines, trailing newline (an empty body for keys that are not RSA).
     #[must_use]
     pub fn public_key_pkcs1_pem(&self) -> String {
-        pem::encode("RSA PUBLIC KEY", &self.material.pkcs1_der)
+        pem::encode("RSA PUBLIC KEY", &self.public_key_pkcs1_der())
     }
+}
+
+/// The aws-lc PSS encoding of `alg` with a custom salt length. aws-lc-rs signs only with
+/// `&'static` encodings, so each (algorithm, salt length) pair is made once and kept.
+fn pss_encoding(
+    alg: JwsAlg,
+    salt_len: u16,
+) -> Option<&'static aws_lc_rs::signature::RsaSignatureEncoding> {
+    use std::sync::{Mutex, PoisonError};
+
+    use aws_lc_rs::signature::{
+        RSA_PSS_SHA256, RSA_PSS_SHA384, RSA_PSS_SHA512, RsaSignatureEncoding,
+    };
+    type Made = Vec<(JwsAlg, u16, &'static RsaSignatureEncoding)>;
+    static MADE: Mutex<Made> = Mutex::new(Vec::new());
+
+    let salt = RsaPssSaltLength::Custom(salt_len);
+    let fresh = match alg {
+        JwsAlg::Ps256 => RSA_PSS_SHA256.with_pss_salt_length(salt),
+        JwsAlg::Ps384 => RSA_PSS_SHA384.with_pss_salt_length(salt),
+        JwsAlg::Ps512 => RSA_PSS_SHA512.with_pss_salt_length(salt),
+        _ => return None,
+    };
+    let mut made = MADE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, _, encoding)) = made.iter().find(|(a, s, _)| *a == alg && *s == salt_len) {
+        return Some(encoding);
+    }
+    let encoding: &'static RsaSignatureEncoding = Box::leak(Box::new(fresh));
+    made.push((alg, salt_len, encoding));
+    Some(encoding)
 }
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SigningKey")
             .field("kid", &self.kid)
+            .field("kind", &self.kind())
+            .field("alg", &self.alg)
             .field("bits", &self.bits())
             .finish_non_exhaustive()
     }

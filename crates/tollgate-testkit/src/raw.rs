@@ -10,7 +10,7 @@
 //! [`sign_segments`] with [`b64url`] of the raw bytes.
 //!
 //! ```
-//! use tollgate_testkit::{RsaAlg, SigningKey, raw};
+//! use tollgate_testkit::{JwsAlg, SigningKey, raw};
 //!
 //! # fn main() -> Result<(), tollgate_testkit::TestkitError> {
 //! let key = SigningKey::fixture(0)?;
@@ -22,7 +22,7 @@
 //!
 //! // A padded header segment that is still correctly signed.
 //! let padded = format!("{}==", raw::b64url(br#"{"alg":"RS256"}"#));
-//! let token = raw::sign_segments(&padded, &raw::b64url(b"{}"), &key, RsaAlg::Rs256)?;
+//! let token = raw::sign_segments(&padded, &raw::b64url(b"{}"), &key, JwsAlg::Rs256)?;
 //! assert!(token.starts_with(&padded));
 //!
 //! // Any signature bytes at all.
@@ -34,7 +34,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::{RsaAlg, SigningKey, TestkitError};
+use crate::{JwsAlg, SigningKey, TestkitError};
 
 /// base64url without padding (RFC 7515 §2), the JWS segment encoding.
 #[must_use]
@@ -42,8 +42,16 @@ pub fn b64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// base64url *with* `=` padding (RFC 4648 §5): what an AWS Application Load Balancer
+/// writes in each segment of its `x-amzn-oidc-data` tokens, and what RFC 7515 forbids.
+#[must_use]
+pub fn b64url_padded(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE.encode(bytes)
+}
+
 /// Encodes the *exact* header and payload text given (no re-serialisation) and
-/// signs `b64url(header) "." b64url(payload)` with RS256.
+/// signs `b64url(header) "." b64url(payload)` with the key's
+/// [algorithm](SigningKey::algorithm) (RS256 for RSA keys).
 ///
 /// # Errors
 ///
@@ -57,7 +65,7 @@ pub fn signed_compact(
         &b64url(header_json.as_bytes()),
         &b64url(payload_json.as_bytes()),
         key,
-        RsaAlg::Rs256,
+        key.algorithm(),
     )
 }
 
@@ -72,11 +80,51 @@ pub fn sign_segments(
     header_b64: &str,
     payload_b64: &str,
     key: &SigningKey,
-    alg: RsaAlg,
+    alg: JwsAlg,
 ) -> Result<String, TestkitError> {
     let signing_input = format!("{header_b64}.{payload_b64}");
     let signature = key.sign(alg, signing_input.as_bytes())?;
     Ok(format!("{signing_input}.{}", b64url(&signature)))
+}
+
+/// The DER form (an ASN.1 `SEQUENCE` of two `INTEGER`s, as X.509 and most crypto APIs
+/// write ECDSA signatures) of a JWS ECDSA signature `R || S`: what a misconfigured signer
+/// puts in a token, and what a JWS verifier must refuse.
+///
+/// ```
+/// let der = tollgate_testkit::raw::ecdsa_der(&[[0x80; 32], [0x01; 32]].concat());
+/// assert_eq!(&der[..5], &[0x30, 0x45, 0x02, 0x21, 0x00]); // r gets a leading zero
+/// assert_eq!(der.len(), 71);
+/// ```
+#[must_use]
+pub fn ecdsa_der(signature: &[u8]) -> Vec<u8> {
+    fn integer(bytes: &[u8]) -> Vec<u8> {
+        let trimmed = match bytes.iter().position(|b| *b != 0) {
+            Some(start) => &bytes[start..],
+            None => &[0][..],
+        };
+        let mut out = vec![0x02];
+        let pad = trimmed.first().is_some_and(|b| b & 0x80 != 0);
+        out.extend(der_length(trimmed.len() + usize::from(pad)));
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(trimmed);
+        out
+    }
+    fn der_length(len: usize) -> Vec<u8> {
+        match u8::try_from(len) {
+            Ok(short) if short < 0x80 => vec![short],
+            Ok(long) => vec![0x81, long],
+            Err(_) => vec![0x82, (len >> 8) as u8, len as u8],
+        }
+    }
+    let (r, s) = signature.split_at(signature.len() / 2);
+    let body = [integer(r), integer(s)].concat();
+    let mut out = vec![0x30];
+    out.extend(der_length(body.len()));
+    out.extend(body);
+    out
 }
 
 /// Joins the segments with an arbitrary signature: `header_b64.payload_b64.b64url(signature)`

@@ -10,7 +10,7 @@ use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
 use crate::state::Shared;
-use crate::{discovery, jwks_endpoint, token_endpoint};
+use crate::{alb_endpoint, discovery, jwks_endpoint, token_endpoint};
 
 /// All endpoints; anything else is a 404 (wrong method: 405).
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -21,6 +21,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(discovery::handle),
         )
         .route("/oauth2/token", post(token_endpoint::handle))
+        .route("/alb-keys/{kid}", get(alb_endpoint::handle))
         .with_state(shared)
 }
 

@@ -32,6 +32,19 @@ pub(crate) struct JwksControls {
     pub(crate) headers: HeaderMap,
 }
 
+/// The emulated AWS ALB key endpoint: its keys, per-kid body overrides, faults and the
+/// hold gate.
+#[derive(Debug, Default)]
+pub(crate) struct AlbControls {
+    /// The key ALB tokens are signed with.
+    pub(crate) signing: Option<SigningKey>,
+    /// Keys served at `/alb-keys/{kid}` (the signing key first).
+    pub(crate) published: Vec<SigningKey>,
+    /// Exact bodies to serve for some kids instead of their key (or for unknown kids).
+    pub(crate) bodies: std::collections::HashMap<String, String>,
+    pub(crate) faults: VecDeque<JwksFault>,
+}
+
 /// Request counters (monotonic).
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
@@ -40,6 +53,7 @@ pub(crate) struct Counters {
     pub(crate) not_modified: AtomicU64,
     pub(crate) discovery: AtomicU64,
     pub(crate) token: AtomicU64,
+    pub(crate) alb_keys: AtomicU64,
 }
 
 impl Counters {
@@ -61,6 +75,11 @@ pub(crate) struct Shared {
     jwks: Mutex<JwksControls>,
     discovery_issuer: Mutex<Option<String>>,
     discovery_jwks_uri: Mutex<Option<String>>,
+    alb: Mutex<AlbControls>,
+    /// `true` while ALB key answers are held back.
+    alb_held: watch::Sender<bool>,
+    /// ALB key requests received, as a watch so tests can await a count.
+    alb_seen: watch::Sender<u64>,
     /// `true` while JWKS answers are held back (see [`Shared::wait_while_jwks_held`]).
     jwks_held: watch::Sender<bool>,
     /// JWKS requests received, as a watch so tests can await a count.
@@ -83,6 +102,9 @@ impl Shared {
             jwks: Mutex::new(JwksControls::default()),
             discovery_issuer: Mutex::new(None),
             discovery_jwks_uri: Mutex::new(None),
+            alb: Mutex::new(AlbControls::default()),
+            alb_held: watch::Sender::new(false),
+            alb_seen: watch::Sender::new(0),
             jwks_held: watch::Sender::new(false),
             jwks_seen: watch::Sender::new(0),
             shutdown: watch::Sender::new(false),
@@ -155,6 +177,38 @@ impl Shared {
     /// Waits while JWKS answers are held; `false` if the issuer shut down first.
     pub(crate) async fn wait_while_jwks_held(&self) -> bool {
         let mut held = self.jwks_held.subscribe();
+        tokio::select! {
+            result = held.wait_for(|held| !*held) => result.is_ok(),
+            () = self.shutdown_signal() => false,
+        }
+    }
+
+    pub(crate) fn alb(&self) -> MutexGuard<'_, AlbControls> {
+        lock(&self.alb)
+    }
+
+    /// Counts one ALB key request.
+    pub(crate) fn note_alb_request(&self) {
+        Counters::bump(&self.counters.alb_keys);
+        self.alb_seen.send_modify(|seen| *seen += 1);
+    }
+
+    /// Resolves once at least `n` ALB key requests have been received.
+    pub(crate) fn alb_requests_reached(&self, n: u64) -> impl Future<Output = ()> + Send + 'static {
+        let mut seen = self.alb_seen.subscribe();
+        async move {
+            let _ = seen.wait_for(|seen| *seen >= n).await;
+        }
+    }
+
+    /// Holds (`true`) or releases (`false`) ALB key answers.
+    pub(crate) fn set_alb_held(&self, held: bool) {
+        self.alb_held.send_replace(held);
+    }
+
+    /// Waits while ALB key answers are held; `false` if the issuer shut down first.
+    pub(crate) async fn wait_while_alb_held(&self) -> bool {
+        let mut held = self.alb_held.subscribe();
         tokio::select! {
             result = held.wait_for(|held| !*held) => result.is_ok(),
             () = self.shutdown_signal() => false,

@@ -3,8 +3,9 @@
 //! [`TokenBuilder::access_token`] starts from the claims a real Cognito
 //! client-credentials access token carries; every claim and header member can
 //! then be changed or removed before signing, and the result can be signed with
-//! RS256 (the real thing), another RSA algorithm, HS256 (alg confusion) or not
-//! at all (`alg: none`).
+//! the key's algorithm (RS256 for Cognito's RSA keys; ES256, ES384, PS256–PS512 or
+//! EdDSA for other issuers), another algorithm, HS256 (alg confusion) or not at all
+//! (`alg: none`).
 //!
 //! ```
 //! use tollgate_testkit::{SigningKey, TokenBuilder};
@@ -41,7 +42,7 @@ use serde_json::{Map, Value};
 
 use crate::random::uuid_v4;
 use crate::raw::b64url;
-use crate::{RsaAlg, SigningKey, TestkitError};
+use crate::{JwsAlg, SigningKey, TestkitError};
 
 /// Lifetime of tokens from [`TokenBuilder::access_token`] and
 /// [`TokenBuilder::id_token`]: Cognito's default of one hour.
@@ -115,6 +116,63 @@ impl TokenBuilder {
         claims.insert("jti".into(), uuid_v4().into());
         claims.insert("email".into(), "testuser@example.com".into());
         Self::empty().with_claims(claims)
+    }
+
+    /// The user-claims token an AWS Application Load Balancer forwards in `x-amzn-oidc-data`
+    /// after it authenticated a user: header `{"typ":"JWT","kid":..,"alg":"ES256","iss":..,
+    /// "client":..,"signer":..,"exp":..}` (the `kid` is the signing key's unless pinned) and
+    /// the identity provider's user claims `sub`, `email_verified`, `email`, `username`,
+    /// `exp` and `iss`. Sign it with [`sign_padded`](Self::sign_padded) for the real shape:
+    /// every segment base64url *with* `=` padding. Expires 120 s after `now_unix`.
+    ///
+    /// ```
+    /// use tollgate_testkit::{JwsAlg, SigningKey, TokenBuilder};
+    ///
+    /// # fn main() -> Result<(), tollgate_testkit::TestkitError> {
+    /// let key = SigningKey::generate_for(JwsAlg::Es256)?.with_kid("7c2ef3a0-4d1e-4f8b-9a3c-5e6f7a8b9c0d");
+    /// let signer = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188";
+    /// let builder = TokenBuilder::alb_user_claims(
+    ///     "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123",
+    ///     "4e8i3example",
+    ///     signer,
+    ///     "3f1f8a0c-0000-4000-8000-000000000001",
+    ///     1_700_000_000,
+    /// );
+    /// assert_eq!(builder.header_map()["signer"], signer);
+    /// let token = builder.sign_padded(&key)?;
+    /// assert!(token.split('.').any(|segment| segment.ends_with('=')));
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn alb_user_claims(
+        issuer: &str,
+        client_id: &str,
+        signer_arn: &str,
+        sub: &str,
+        now_unix: u64,
+    ) -> Self {
+        let exp = now_unix.saturating_add(120);
+        let mut header = Map::new();
+        header.insert("typ".into(), "JWT".into());
+        header.insert("alg".into(), "ES256".into());
+        header.insert("iss".into(), issuer.into());
+        header.insert("client".into(), client_id.into());
+        header.insert("signer".into(), signer_arn.into());
+        header.insert("exp".into(), exp.into());
+        let mut claims = Map::new();
+        claims.insert("sub".into(), sub.into());
+        claims.insert("email_verified".into(), "true".into());
+        claims.insert("email".into(), "testuser@example.com".into());
+        claims.insert("username".into(), "testuser".into());
+        claims.insert("exp".into(), exp.into());
+        claims.insert("iss".into(), issuer.into());
+        Self {
+            header,
+            claims,
+            kid_explicit: false,
+            alg_explicit: false,
+        }
     }
 
     /// No claims at all and header `{"alg":"RS256"}`.
@@ -194,33 +252,57 @@ impl TokenBuilder {
         &self.claims
     }
 
-    /// The header as it stands; `kid` (and `alg`, for non-RS256 signing) are added
-    /// at signing time unless pinned.
+    /// The header as it stands; `kid` and `alg` are added at signing time unless
+    /// pinned.
     #[must_use]
     pub fn header_map(&self) -> &Map<String, Value> {
         &self.header
     }
 
-    /// Signs with RS256, setting `kid` to `key.kid()` unless pinned.
+    /// Signs with the key's [algorithm](SigningKey::algorithm) (RS256 for RSA keys unless
+    /// changed), setting `kid` to `key.kid()` unless pinned.
     ///
     /// # Errors
     ///
     /// [`TestkitError::Signing`] if aws-lc fails.
     pub fn sign(&self, key: &SigningKey) -> Result<String, TestkitError> {
-        self.sign_with(key, RsaAlg::Rs256)
+        self.sign_with(key, key.algorithm())
     }
 
     /// Signs with `alg`, setting header `alg` to its name and `kid` to `key.kid()`
     /// unless either was pinned. To sign with PSS while claiming RS256, pin it:
-    /// `.header("alg", "RS256").sign_with(&key, RsaAlg::Ps256)`.
+    /// `.header("alg", "RS256").sign_with(&key, JwsAlg::Ps256)`.
+    ///
+    /// # Errors
+    ///
+    /// [`TestkitError::AlgorithmMismatch`] if the key cannot sign `alg`;
+    /// [`TestkitError::Signing`] if aws-lc fails.
+    pub fn sign_with(&self, key: &SigningKey, alg: JwsAlg) -> Result<String, TestkitError> {
+        let signing_input = self.signing_input(Some(key.kid()), alg.name());
+        let signature = key.sign(alg, signing_input.as_bytes())?;
+        Ok(format!("{signing_input}.{}", b64url(&signature)))
+    }
+
+    /// Signs like [`sign`](Self::sign) but encodes every segment as base64url *with* `=`
+    /// padding, and signs the padded `header.payload` text, as an AWS Application Load
+    /// Balancer does (RFC 7515 forbids the padding: only an ALB issuer accepts it).
     ///
     /// # Errors
     ///
     /// [`TestkitError::Signing`] if aws-lc fails.
-    pub fn sign_with(&self, key: &SigningKey, alg: RsaAlg) -> Result<String, TestkitError> {
-        let signing_input = self.signing_input(Some(key.kid()), alg.name());
+    pub fn sign_padded(&self, key: &SigningKey) -> Result<String, TestkitError> {
+        let alg = key.algorithm();
+        let (header, claims) = self.effective(Some(key.kid()), alg.name());
+        let signing_input = format!(
+            "{}.{}",
+            crate::raw::b64url_padded(header.as_bytes()),
+            crate::raw::b64url_padded(claims.as_bytes())
+        );
         let signature = key.sign(alg, signing_input.as_bytes())?;
-        Ok(format!("{signing_input}.{}", b64url(&signature)))
+        Ok(format!(
+            "{signing_input}.{}",
+            crate::raw::b64url_padded(&signature)
+        ))
     }
 
     /// Signs with HMAC-SHA256 keyed by `secret`; header `alg` becomes `HS256` unless
@@ -245,8 +327,8 @@ impl TokenBuilder {
         format!("{}.", self.signing_input(None, "none"))
     }
 
-    /// `b64url(header) "." b64url(claims)` with the effective header.
-    fn signing_input(&self, kid: Option<&str>, alg: &str) -> String {
+    /// The effective header and the claims, as JSON text.
+    fn effective(&self, kid: Option<&str>, alg: &str) -> (String, String) {
         let mut header = self.header.clone();
         if !self.alg_explicit {
             header.insert("alg".into(), alg.into());
@@ -256,6 +338,12 @@ impl TokenBuilder {
         }
         let header = Value::Object(header).to_string();
         let claims = Value::Object(self.claims.clone()).to_string();
+        (header, claims)
+    }
+
+    /// `b64url(header) "." b64url(claims)` with the effective header.
+    fn signing_input(&self, kid: Option<&str>, alg: &str) -> String {
+        let (header, claims) = self.effective(kid, alg);
         format!(
             "{}.{}",
             b64url(header.as_bytes()),

@@ -31,6 +31,9 @@ pub(crate) enum Source {
     Authorization,
     /// A gateway header whose whole value is the token.
     Header(HeaderName),
+    /// `x-amzn-oidc-data`: an AWS ALB's user-claims token, the whole value, whose segments
+    /// carry `=` padding (the verifier accepts that from ALB issuers only).
+    AlbData,
 }
 
 /// `Ok(None)` when the request carries no bearer credentials (no header, another scheme).
@@ -39,9 +42,11 @@ pub(crate) fn extract<'h>(
     uri: &Uri,
     source: &Source,
 ) -> Result<Option<&'h str>, InvalidRequest> {
+    let alb = HeaderName::from_static(crate::alb::ALB_DATA_HEADER);
     let name = match source {
         Source::Authorization => &AUTHORIZATION,
         Source::Header(name) => name,
+        Source::AlbData => &alb,
     };
     let mut values = headers.get_all(name).iter();
     let Some(value) = values.next() else {
@@ -54,7 +59,7 @@ pub(crate) fn extract<'h>(
         .ok_or(InvalidRequest::NotAscii)?
         .trim_matches(|c| c == ' ' || c == '\t');
     let token = match source {
-        Source::Header(_) => value,
+        Source::Header(_) | Source::AlbData => value,
         Source::Authorization => match bearer_token(value)? {
             Some(token) => token,
             None => return Ok(None),
@@ -63,7 +68,11 @@ pub(crate) fn extract<'h>(
     if token.is_empty() {
         return Err(InvalidRequest::MalformedBearer);
     }
-    if !is_b64token(token) {
+    let charset_ok = match source {
+        Source::AlbData => is_padded_jws_text(token),
+        _ => is_b64token(token),
+    };
+    if !charset_ok {
         return Err(InvalidRequest::InvalidTokenCharacters);
     }
     if has_query_token(uri) {
@@ -126,6 +135,18 @@ fn is_b64token(token: &str) -> bool {
         let symbol =
             (b == b'-') | (b == b'.') | (b == b'_') | (b == b'~') | (b == b'+') | (b == b'/');
         valid &= letter | digit | symbol;
+    }
+    valid
+}
+
+/// The characters of a compact JWS whose segments may end in `=` padding: base64url, `.`
+/// and `=` (what an AWS ALB writes; whether the padding is acceptable is the verifier's call).
+fn is_padded_jws_text(token: &str) -> bool {
+    let mut valid = true;
+    for &b in token.as_bytes() {
+        let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+        let digit = b.wrapping_sub(b'0') < 10;
+        valid &= letter | digit | (b == b'-') | (b == b'_') | (b == b'.') | (b == b'=');
     }
     valid
 }
@@ -222,6 +243,52 @@ mod tests {
         ] {
             assert_eq!(is_b64token(token), reference(token), "{token:?}");
         }
+    }
+
+    #[test]
+    fn alb_data_is_read_whole_with_its_padding() {
+        let get = |values: &[&[u8]]| {
+            let mut headers = HeaderMap::new();
+            for v in values {
+                headers.append("x-amzn-oidc-data", HeaderValue::from_bytes(v).unwrap());
+            }
+            extract(&headers, &Uri::from_static("/"), &Source::AlbData)
+                .map(|t| t.map(str::to_owned))
+        };
+        assert_eq!(
+            get(&[b"e30=.YQ==.AA-_"]).unwrap(),
+            Some("e30=.YQ==.AA-_".into())
+        );
+        assert_eq!(get(&[]).unwrap(), None);
+        assert_eq!(
+            get(&[b"Bearer e30=.YQ==.AA"]).unwrap_err(),
+            InvalidRequest::InvalidTokenCharacters
+        );
+        for bad in [
+            &b"e30+.YQ.AA"[..],
+            b"e30/.YQ.AA",
+            b"e30 .YQ.AA",
+            b"e30~.YQ.AA",
+        ] {
+            assert_eq!(
+                get(&[bad]).unwrap_err(),
+                InvalidRequest::InvalidTokenCharacters
+            );
+        }
+        assert_eq!(
+            get(&[b"a.b.c", b"a.b.c"]).unwrap_err(),
+            InvalidRequest::RepeatedHeader
+        );
+        // The Authorization header keeps the b64token grammar: no padding mid-token.
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Bearer e30=.YQ==.AA"),
+        );
+        assert_eq!(
+            extract(&headers, &Uri::from_static("/"), &Source::Authorization).unwrap_err(),
+            InvalidRequest::InvalidTokenCharacters
+        );
     }
 
     #[test]

@@ -66,6 +66,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod alb;
 pub mod auth;
 mod bearer;
 mod body;
@@ -87,6 +88,7 @@ mod scope_requirement;
 #[cfg(feature = "tonic")]
 mod tonic_ext;
 
+pub use alb::{ALB_DATA_HEADER, AlbUser};
 pub use auth::{Auth, AuthLayer, ResponseFuture};
 pub use bearer::InvalidRequest;
 pub use body::{AuthBody, FullBody};

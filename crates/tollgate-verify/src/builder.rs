@@ -51,7 +51,7 @@ type ConfigureKeys = Arc<dyn Fn(JwksCacheBuilder) -> JwksCacheBuilder + Send + S
 ///
 /// | setting | default |
 /// | --- | --- |
-/// | algorithms | `RS256` only |
+/// | algorithms | `RS256` only (per issuer: [`Issuer::algorithms`]) |
 /// | leeway for `exp` / `nbf` / `iat` | 30 s (at most 60 s) |
 /// | maximum token age (`iat`) / lifetime (`exp - iat`) | none / none |
 /// | maximum token length | 8 KiB |
@@ -94,10 +94,14 @@ impl<C: CustomClaims> VerifierBuilder<C> {
         self
     }
 
-    /// The allowed signature algorithms (default `RS256` only). `none` and HMAC cannot be
-    /// expressed.
+    /// The allowed signature algorithms of every issuer that does not set its own with
+    /// [`Issuer::algorithms`] (default `RS256` only). `none` and HMAC cannot be expressed;
+    /// `ES256`, `ES384`, `PS256`–`PS512` and `EdDSA` are opt-in.
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
-        self.algorithms = algorithms.into_iter().collect();
+        let mut algorithms: Vec<Algorithm> = algorithms.into_iter().collect();
+        algorithms.sort();
+        algorithms.dedup();
+        self.algorithms = algorithms;
         self
     }
 
@@ -251,9 +255,30 @@ impl<C: CustomClaims> VerifierBuilder<C> {
             return Err(BuildError::CheckBeforeCustomClaims);
         }
         let mut trusted: Vec<Trusted> = Vec::with_capacity(self.issuers.len());
+        // Every algorithm some issuer allows: the header check's allowlist (each issuer's own
+        // list is checked once the token is routed to it).
+        let mut union: Vec<Algorithm> = Vec::new();
         for policy in self.issuers {
             policy.validate()?;
+            let algorithms = policy
+                .algorithms
+                .clone()
+                .unwrap_or_else(|| self.algorithms.clone());
+            if algorithms.is_empty() {
+                return Err(BuildError::NoAlgorithm);
+            }
+            union.extend(algorithms.iter().copied());
             if trusted.iter().any(|t| t.policy.iss() == policy.iss()) {
+                return Err(BuildError::DuplicateIssuer);
+            }
+            // ALB tokens are routed by `signer`: one load balancer, one issuer.
+            if let Some(alb) = policy.alb_policy()
+                && trusted.iter().any(|t| {
+                    t.policy
+                        .alb_policy()
+                        .is_some_and(|other| other.signers.iter().any(|s| alb.signers.contains(s)))
+                })
+            {
                 return Err(BuildError::DuplicateIssuer);
             }
             let keys = match &policy.keys {
@@ -280,7 +305,7 @@ impl<C: CustomClaims> VerifierBuilder<C> {
                 }
                 _ => {
                     let mut builder = JwksCache::builder(policy.derived_source()?)
-                        .algorithms(self.algorithms.iter().copied())
+                        .algorithms(algorithms.iter().copied())
                         .shared_clock(Arc::clone(&self.clock))
                         .issuer_label(policy.iss());
                     if let Some(configure) = &self.keys {
@@ -289,12 +314,18 @@ impl<C: CustomClaims> VerifierBuilder<C> {
                     builder.build()?
                 }
             };
-            trusted.push(Trusted { policy, keys });
+            trusted.push(Trusted {
+                policy,
+                keys,
+                algorithms,
+            });
         }
+        union.sort();
+        union.dedup();
         Ok(Verifier {
             inner: Arc::new(Inner {
                 issuers: trusted,
-                algorithms: self.algorithms,
+                algorithms: union,
                 leeway: secs(self.leeway),
                 max_age: self.max_age.map(secs),
                 max_lifetime: self.max_lifetime.map(secs),

@@ -1,7 +1,7 @@
 //! The compact JWS serialization (RFC 7515 §7.1), split and decoded strictly.
 
 use base64_simd::AsOut as _;
-use tollgate_jwks::{Algorithm, SignatureError, VerifyingKey};
+use tollgate_jwks::{Algorithm, VerifyingKey};
 
 use crate::{Malformed, VerifyError};
 
@@ -95,10 +95,7 @@ pub(crate) fn verify_signature(
     let len = decode_signature(signature, &mut buf)?;
     let signature = buf.get(..len).ok_or(VerifyError::MalformedSignature)?;
     key.verify(algorithm, signing_input.as_bytes(), signature)
-        .map_err(|e| match e {
-            SignatureError::AlgorithmMismatch => VerifyError::KeyAlgorithmMismatch,
-            _ => VerifyError::InvalidSignature,
-        })
+        .map_err(|e| crate::signature::refusal(e, algorithm))
 }
 
 #[cfg(test)]

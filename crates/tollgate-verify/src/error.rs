@@ -24,6 +24,29 @@ impl fmt::Display for Malformed {
     }
 }
 
+/// How an ECDSA signature departs from the JWS form: `R || S`, each integer exactly the
+/// curve's size (RFC 7518 §3.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EcdsaForm {
+    /// Not 64 bytes (`ES256`) or 96 bytes (`ES384`), and not DER either.
+    Length,
+    /// DER-encoded (an ASN.1 `SEQUENCE` of two `INTEGER`s), the form X.509 uses, not JWS.
+    Der,
+    /// `R` or `S` is zero: the "psychic signature" (CVE-2022-21449).
+    ZeroInteger,
+}
+
+impl fmt::Display for EcdsaForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Length => "wrong length",
+            Self::Der => "DER-encoded",
+            Self::ZeroInteger => "zero integer",
+        })
+    }
+}
+
 /// Which part of the token a problem was found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -149,9 +172,13 @@ pub enum VerifyError {
     /// The key may not be used with the token's algorithm.
     #[error("key does not match the algorithm")]
     KeyAlgorithmMismatch,
-    /// The signature does not verify.
+    /// The signature does not verify (an RSA or Ed25519 signature of the wrong length
+    /// included).
     #[error("signature is invalid")]
     InvalidSignature,
+    /// An ECDSA signature is not in the JWS form (`R || S` of the curve's size).
+    #[error("signature is not a JWS ECDSA signature: {0}")]
+    EcdsaSignatureForm(EcdsaForm),
     /// `exp` has passed (beyond the leeway).
     #[error("token has expired")]
     Expired,
@@ -218,6 +245,7 @@ impl VerifyError {
             Self::KeysUnavailable => "keys_unavailable",
             Self::KeyAlgorithmMismatch => "key_algorithm_mismatch",
             Self::InvalidSignature => "invalid_signature",
+            Self::EcdsaSignatureForm(_) => "ecdsa_signature_form",
             Self::Expired => "expired",
             Self::NotYetValid => "not_yet_valid",
             Self::IssuedInFuture => "issued_in_future",
@@ -291,6 +319,30 @@ pub enum BuildError {
     /// the one it was given to.
     #[error("the key source discovers another issuer's keys")]
     DiscoveryIssuerMismatch,
+    /// An ALB issuer ([`Issuer::alb`](crate::Issuer::alb)) was given no signer ARN: any AWS
+    /// account can put an ALB in front of any identity provider, so without the expected
+    /// signer any ALB's tokens would be accepted.
+    #[error("an ALB issuer needs the ARN of at least one load balancer (signer)")]
+    AlbSignerMissing,
+    /// A signer of an ALB issuer is not an Application Load Balancer ARN in the issuer's
+    /// region (`arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/app/..`).
+    #[error("signer is not an Application Load Balancer ARN in the issuer's region")]
+    InvalidAlbSigner,
+    /// An ALB issuer was given algorithms other than ES256 (ALBs sign ES256 only).
+    #[error("an ALB issuer verifies ES256 only")]
+    AlbAlgorithms,
+    /// An ALB issuer with a key source that is not an ALB key source (a JWKS URL, a key set),
+    /// or another issuer with an ALB key source.
+    #[error("ALB issuers and ALB key sources go together")]
+    AlbKeySource,
+    /// A setting that does not apply to this kind of issuer (`audience`, `token_use` or
+    /// `scope_claims` on an ALB issuer, `identity_provider` on an issuer that is not one):
+    /// refused rather than silently ignored.
+    #[error("{setting} does not apply to this kind of issuer")]
+    SettingNotApplicable {
+        /// The issuer setting.
+        setting: &'static str,
+    },
     /// The issuer's key cache could not be built; the cause is the
     /// [`source`](std::error::Error::source).
     #[error("the issuer's key cache could not be built")]
@@ -344,9 +396,10 @@ mod tests {
             VerifyError::AudienceMismatch => 27,
             VerifyError::InvalidCustomClaims => 28,
             VerifyError::CheckFailed(_) => 29,
+            VerifyError::EcdsaSignatureForm(_) => 30,
         }
     }
-    const VERIFY_ERROR_VARIANTS: usize = 30;
+    const VERIFY_ERROR_VARIANTS: usize = 31;
 
     /// Every variant, with every detail value where the detail is an enum.
     fn every_verify_error() -> Vec<VerifyError> {
@@ -384,6 +437,9 @@ mod tests {
             VerifyError::AudienceMismatch,
             VerifyError::InvalidCustomClaims,
             VerifyError::CheckFailed(CheckFailed::new("tenant_suspended")),
+            VerifyError::EcdsaSignatureForm(EcdsaForm::Length),
+            VerifyError::EcdsaSignatureForm(EcdsaForm::Der),
+            VerifyError::EcdsaSignatureForm(EcdsaForm::ZeroInteger),
         ]
     }
 
@@ -405,9 +461,14 @@ mod tests {
             BuildError::DiscoveryIssuerMismatch => 13,
             BuildError::Keys(_) => 14,
             BuildError::Prefetch(_) => 15,
+            BuildError::AlbSignerMissing => 16,
+            BuildError::InvalidAlbSigner => 17,
+            BuildError::AlbAlgorithms => 18,
+            BuildError::AlbKeySource => 19,
+            BuildError::SettingNotApplicable { .. } => 20,
         }
     }
-    const BUILD_ERROR_VARIANTS: usize = 16;
+    const BUILD_ERROR_VARIANTS: usize = 21;
 
     fn every_build_error() -> Vec<BuildError> {
         use tollgate_jwks::{FetchError, UrlError};
@@ -435,6 +496,13 @@ mod tests {
                 retry_after: Some(10),
             }),
             BuildError::Prefetch(FetchError::Url(UrlError::Insecure)),
+            BuildError::AlbSignerMissing,
+            BuildError::InvalidAlbSigner,
+            BuildError::AlbAlgorithms,
+            BuildError::AlbKeySource,
+            BuildError::SettingNotApplicable {
+                setting: "audience",
+            },
         ]
     }
 

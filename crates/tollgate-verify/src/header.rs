@@ -22,6 +22,18 @@ pub(crate) struct CheckedHeader {
     pub(crate) kid: String,
     /// `typ`: `Some(Ok(..))` when a string, `Some(Err(()))` when another JSON type.
     pub(crate) typ: Option<Result<String, ()>>,
+    /// The AWS ALB members, when the header has a `signer` (only an ALB issuer reads them).
+    pub(crate) alb: Option<AlbHeader>,
+}
+
+/// The members an AWS Application Load Balancer puts in its tokens' header (`Err(())`: a
+/// member of the wrong JSON type).
+#[derive(Debug)]
+pub(crate) struct AlbHeader {
+    pub(crate) signer: Result<String, ()>,
+    pub(crate) client: Option<Result<String, ()>>,
+    pub(crate) iss: Option<Result<String, ()>>,
+    pub(crate) exp: Option<Value>,
 }
 
 /// The header checks of every verification path, in this order: canonical base64url, a
@@ -34,7 +46,16 @@ pub(crate) fn check(
     max_kid_len: usize,
 ) -> Result<CheckedHeader, VerifyError> {
     let bytes = compact::decode(segments.header).map_err(|_| VerifyError::MalformedHeader)?;
-    let header = Header::parse(&bytes).map_err(|_| VerifyError::MalformedHeader)?;
+    check_decoded(&bytes, algorithms, max_kid_len)
+}
+
+/// [`check`] of an already decoded header (the ALB path decodes padded segments itself).
+pub(crate) fn check_decoded(
+    bytes: &[u8],
+    algorithms: &[Algorithm],
+    max_kid_len: usize,
+) -> Result<CheckedHeader, VerifyError> {
+    let header = Header::parse(bytes).map_err(|_| VerifyError::MalformedHeader)?;
     if header.duplicate {
         return Err(VerifyError::DuplicateMember(Part::Header));
     }
@@ -55,10 +76,17 @@ pub(crate) fn check(
         Some(Ok(kid)) if !kid.is_empty() && kid.len() <= max_kid_len => kid,
         Some(_) => return Err(VerifyError::InvalidKid),
     };
+    let alb = header.signer.map(|signer| AlbHeader {
+        signer,
+        client: header.client,
+        iss: header.iss,
+        exp: header.exp,
+    });
     Ok(CheckedHeader {
         algorithm,
         kid,
         typ: header.typ,
+        alb,
     })
 }
 
@@ -69,6 +97,11 @@ pub(crate) struct Header {
     pub(crate) alg: Option<Result<String, ()>>,
     pub(crate) kid: Option<Result<String, ()>>,
     pub(crate) typ: Option<Result<String, ()>>,
+    /// AWS ALB members: `signer`, `client`, `iss` (strings) and `exp` (a number).
+    pub(crate) signer: Option<Result<String, ()>>,
+    pub(crate) client: Option<Result<String, ()>>,
+    pub(crate) iss: Option<Result<String, ()>>,
+    pub(crate) exp: Option<Value>,
     /// `crit` was present (any value).
     pub(crate) crit: bool,
     /// `jku`, `jwk`, `x5u` or `x5c` was present: key material or locations chosen by the
@@ -139,6 +172,17 @@ impl<'de> Visitor<'de> for HeaderSeed<'_> {
                 "alg" => &mut header.alg,
                 "kid" => &mut header.kid,
                 "typ" => &mut header.typ,
+                "signer" => &mut header.signer,
+                "client" => &mut header.client,
+                "iss" => &mut header.iss,
+                "exp" => {
+                    if header.exp.is_some() {
+                        header.duplicate = true;
+                    } else {
+                        header.exp = Some(value);
+                    }
+                    continue;
+                }
                 other => {
                     match other {
                         "crit" => header.crit = true,

@@ -1,7 +1,7 @@
 //! One trusted issuer: its exact `iss`, its key source, and the claim policy for its tokens.
 
 use serde_json::Value;
-use tollgate_jwks::{CognitoPool, IssuerForm, JwksCache, JwksSource};
+use tollgate_jwks::{Algorithm, CognitoPool, IssuerForm, JwksCache, JwksSource};
 
 use crate::claims::ClaimRef;
 use crate::{BuildError, Claims, Scopes, VerifyError};
@@ -23,6 +23,15 @@ pub enum TokenUse {
 enum Profile {
     Cognito,
     Oidc,
+    Alb,
+}
+
+/// What an AWS ALB issuer expects of its tokens' header.
+#[derive(Debug, Clone)]
+pub(crate) struct AlbPolicy {
+    pub(crate) region: String,
+    pub(crate) signers: Vec<String>,
+    pub(crate) identity_provider: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,7 +65,7 @@ const DEFAULT_TYPES: [&str; 4] = ["jwt", "at+jwt", "application/jwt", "applicati
 
 /// A trusted issuer and the policy for its tokens.
 ///
-/// Two profiles:
+/// Three profiles:
 ///
 /// - **Cognito** ([`Issuer::cognito`], [`Issuer::cognito_issuer`]): `token_use` must be
 ///   `access` (or `id` with [`Issuer::token_use`]); access tokens are matched to app clients
@@ -68,6 +77,12 @@ const DEFAULT_TYPES: [&str; 4] = ["jwt", "at+jwt", "application/jwt", "applicati
 ///   required even with [`Issuer::client_ids`], which adds a client check but never replaces
 ///   the audience (a shared IdP issues tokens for many APIs). Scopes from `scope` or `scp`, as
 ///   a space-delimited string or an array.
+/// - **AWS ALB** ([`Issuer::alb`]): the user claims a load balancer forwards in
+///   `x-amzn-oidc-data`, routed by the `signer` ARN in their header (required), ES256 only,
+///   keys fetched per `kid`; no scopes.
+///
+/// Every profile accepts `RS256` only unless [`Issuer::algorithms`] (or the verifier's
+/// [`VerifierBuilder::algorithms`](crate::VerifierBuilder::algorithms)) says otherwise.
 ///
 /// ```
 /// use tollgate_verify::Issuer;
@@ -91,6 +106,14 @@ pub struct Issuer {
     scope_claims: Vec<ScopeClaim>,
     types: Vec<String>,
     require_type: bool,
+    /// This issuer's allowlist; `None`: the verifier's ([`VerifierBuilder::algorithms`]).
+    ///
+    /// [`VerifierBuilder::algorithms`]: crate::VerifierBuilder::algorithms
+    pub(crate) algorithms: Option<Vec<Algorithm>>,
+    /// The ALB policy ([`Issuer::alb`]); `None` for every other issuer.
+    pub(crate) alb: Option<AlbPolicy>,
+    /// [`Issuer::identity_provider`] was called on an issuer that is not an ALB issuer.
+    identity_provider_elsewhere: bool,
     /// [`Issuer::cognito`] got a malformed region or pool id (reported by `build`).
     invalid_pool: bool,
 }
@@ -126,6 +149,9 @@ impl Issuer {
             },
             types: DEFAULT_TYPES.iter().map(|t| (*t).to_owned()).collect(),
             require_type: false,
+            algorithms: None,
+            alb: None,
+            identity_provider_elsewhere: false,
             invalid_pool: false,
         }
     }
@@ -171,7 +197,71 @@ impl Issuer {
         Self::with_profile(iss.into(), Profile::Oidc, KeySource::Derived)
     }
 
-    /// The exact `iss` value accepted.
+    /// The user claims an AWS Application Load Balancer forwards in the `x-amzn-oidc-data`
+    /// header after it authenticated a user (with Cognito or any OIDC provider): a JWT signed
+    /// ES256 by the load balancer, whose key is served per `kid` at
+    /// `https://public-keys.auth.elb.{region}.amazonaws.com/{kid}`.
+    ///
+    /// Its tokens are recognised by the `signer` member of their header, which must be one of
+    /// `signers` (the load balancers' ARNs, in `region`; at least one is required: any AWS
+    /// account can run an ALB in front of any identity provider, so the signer is what binds
+    /// a token to your load balancer). The header's `exp` is required and checked like the
+    /// claims' `exp`; with [`Issuer::client_ids`] the header's `client` must be one of them,
+    /// with [`Issuer::identity_provider`] its `iss` (and the claims' `iss`, when present) must
+    /// equal that issuer. These tokens carry `=` padding in their segments, which every other
+    /// issuer refuses; they are accepted only for an ALB issuer. They carry no scopes.
+    ///
+    /// The `iss` of an ALB issuer (in [`Verifier::issuers`](crate::Verifier::issuers) and
+    /// [`Verifier::keys`](crate::Verifier::keys)) is its first signer ARN; tokens are never
+    /// routed to it by their claims' `iss`.
+    ///
+    /// ```
+    /// use tollgate_verify::{Issuer, Verifier};
+    ///
+    /// let alb = Issuer::alb(
+    ///     "eu-west-1",
+    ///     ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188"],
+    /// )
+    /// .client_ids(["4e8i3example"])
+    /// .identity_provider("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123");
+    /// # let _ = Verifier::builder().issuer(alb);
+    /// ```
+    pub fn alb(region: &str, signers: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let signers: Vec<String> = signers.into_iter().map(Into::into).collect();
+        let mut issuer = Self::with_profile(
+            signers.first().cloned().unwrap_or_default(),
+            Profile::Alb,
+            KeySource::Derived,
+        );
+        issuer.token_use = TokenUse::Unchecked;
+        issuer.scope_claims = Vec::new();
+        issuer.algorithms = Some(vec![Algorithm::Es256]);
+        issuer.alb = Some(AlbPolicy {
+            region: region.to_owned(),
+            signers,
+            identity_provider: None,
+        });
+        issuer
+    }
+
+    /// For an ALB issuer ([`Issuer::alb`]): the `iss` of the identity provider the load
+    /// balancer authenticates with; the token header's `iss` must equal it, and so must the
+    /// claims' `iss` when they have one. On any other issuer this is a build error.
+    pub fn identity_provider(mut self, iss: impl Into<String>) -> Self {
+        match &mut self.alb {
+            Some(alb) => alb.identity_provider = Some(iss.into()),
+            None => self.identity_provider_elsewhere = true,
+        }
+        self
+    }
+
+    /// Whether this is an AWS ALB issuer.
+    #[must_use]
+    pub fn is_alb(&self) -> bool {
+        self.alb.is_some()
+    }
+
+    /// The exact `iss` value accepted (for an ALB issuer, its first signer ARN).
     #[must_use]
     pub fn iss(&self) -> &str {
         &self.iss
@@ -271,9 +361,50 @@ impl Issuer {
         self
     }
 
+    /// The algorithms this issuer's tokens may use, instead of the verifier's list
+    /// ([`VerifierBuilder::algorithms`], `RS256` only by default). A token whose `alg` is not
+    /// on its issuer's list is refused before any key is looked up or fetched. Keys serve only
+    /// what their JWK allows: an RSA key without `alg` serves every `RS*`/`PS*` on this list,
+    /// a P-256 key only `ES256`, a P-384 key only `ES384`, an Ed25519 key only `EdDSA`.
+    ///
+    /// ```
+    /// use tollgate_verify::{Algorithm, Issuer};
+    ///
+    /// // A Keycloak realm signing with ES256 and PS256 keys.
+    /// let keycloak = Issuer::oidc("https://sso.example.com/realms/prod")
+    ///     .audience(["orders-api"])
+    ///     .algorithms([Algorithm::Es256, Algorithm::Ps256]);
+    /// ```
+    ///
+    /// [`VerifierBuilder::algorithms`]: crate::VerifierBuilder::algorithms
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        let mut algorithms: Vec<Algorithm> = algorithms.into_iter().collect();
+        algorithms.sort();
+        algorithms.dedup();
+        self.algorithms = Some(algorithms);
+        self
+    }
+
     pub(crate) fn validate(&self) -> Result<(), BuildError> {
         if self.invalid_pool {
             return Err(BuildError::InvalidCognitoPool);
+        }
+        if self.identity_provider_elsewhere {
+            return Err(BuildError::SettingNotApplicable {
+                setting: "identity_provider",
+            });
+        }
+        let alb_source = match &self.keys {
+            KeySource::Derived => self.alb.is_some(),
+            KeySource::Url(_) => false,
+            KeySource::Source(source) => source.is_alb(),
+            KeySource::Cache(cache) => cache.is_alb(),
+        };
+        if alb_source != self.alb.is_some() {
+            return Err(BuildError::AlbKeySource);
+        }
+        if let Some(alb) = &self.alb {
+            return self.validate_alb(alb);
         }
         if self.iss.is_empty() {
             return Err(BuildError::EmptyIssuer);
@@ -296,6 +427,8 @@ impl Issuer {
                     return Err(BuildError::AudiencePolicyMissing);
                 }
             }
+            // Validated above.
+            Profile::Alb => {}
         }
         if self.scope_claims.is_empty() {
             return Err(BuildError::NoScopeClaim);
@@ -303,15 +436,67 @@ impl Issuer {
         Ok(())
     }
 
+    fn validate_alb(&self, alb: &AlbPolicy) -> Result<(), BuildError> {
+        if alb.signers.is_empty() {
+            return Err(BuildError::AlbSignerMissing);
+        }
+        if let KeySource::Derived = self.keys {
+            JwksSource::alb(&alb.region)?;
+        }
+        if !alb
+            .signers
+            .iter()
+            .all(|arn| is_load_balancer_arn(arn, &alb.region))
+        {
+            return Err(BuildError::InvalidAlbSigner);
+        }
+        if self.algorithms.as_deref() != Some(&[Algorithm::Es256][..]) {
+            return Err(BuildError::AlbAlgorithms);
+        }
+        // Settings of the other profiles are refused rather than silently ignored.
+        if !matches!(self.audience, Allowed::Unset) {
+            return Err(BuildError::SettingNotApplicable {
+                setting: "audience",
+            });
+        }
+        if self.token_use != TokenUse::Unchecked {
+            return Err(BuildError::SettingNotApplicable {
+                setting: "token_use",
+            });
+        }
+        if !self.scope_claims.is_empty() {
+            return Err(BuildError::SettingNotApplicable {
+                setting: "scope_claims",
+            });
+        }
+        Ok(())
+    }
+
+    /// The ALB policy: which load balancers sign, and what the header must say.
+    pub(crate) fn alb_policy(&self) -> Option<&AlbPolicy> {
+        self.alb.as_ref()
+    }
+
+    /// The allowed ALB `client` values (`None`: any).
+    pub(crate) fn alb_clients(&self) -> Option<&[String]> {
+        match &self.clients {
+            Allowed::List(list) => Some(list),
+            Allowed::Unset | Allowed::Any => None,
+        }
+    }
+
     /// The JWKS source when keys are derived from the issuer.
     pub(crate) fn derived_source(&self) -> Result<JwksSource, tollgate_jwks::BuildError> {
+        if let (KeySource::Derived | KeySource::Cache(_), Some(alb)) = (&self.keys, &self.alb) {
+            return JwksSource::alb(&alb.region);
+        }
         match (&self.keys, self.profile) {
             (KeySource::Url(url), _) => JwksSource::url(url),
             (KeySource::Source(source), _) => Ok(source.clone()),
             (KeySource::Derived | KeySource::Cache(_), Profile::Cognito) => JwksSource::url(
                 &format!("{}/.well-known/jwks.json", self.iss.trim_end_matches('/')),
             ),
-            (KeySource::Derived | KeySource::Cache(_), Profile::Oidc) => {
+            (KeySource::Derived | KeySource::Cache(_), Profile::Oidc | Profile::Alb) => {
                 JwksSource::discovery(&self.iss)
             }
         }
@@ -397,6 +582,27 @@ impl Issuer {
         }
         Ok(found.map(Scopes::from_iter).unwrap_or_default())
     }
+}
+
+/// `arn:{aws|aws-cn|aws-us-gov}:elasticloadbalancing:{region}:{12-digit account}:loadbalancer/app/{name}/{id}`.
+fn is_load_balancer_arn(arn: &str, region: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, arn_region, account, resource] = parts[..] else {
+        return false;
+    };
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/')
+    };
+    prefix == "arn"
+        && matches!(partition, "aws" | "aws-cn" | "aws-us-gov")
+        && service == "elasticloadbalancing"
+        && arn_region == region
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource.starts_with("loadbalancer/app/")
+        && plain(resource)
 }
 
 fn check_audience(claims: &Claims, allowed: &Allowed) -> Result<(), VerifyError> {

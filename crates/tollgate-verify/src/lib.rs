@@ -1,16 +1,22 @@
-//! Strict verification of OAuth 2.0 access tokens (JWS compact, RS256) from Amazon Cognito and
-//! any OIDC issuer.
+//! Strict verification of OAuth 2.0 access tokens (JWS compact: RS256 by default; RS384/512,
+//! PS256/384/512, ES256/384 and EdDSA opt-in per issuer) from Amazon Cognito, any OIDC issuer
+//! and AWS Application Load Balancers ([`Issuer::alb`]).
 //!
 //! [`Verifier`] decides who gets in. It follows the verifier contract of tollgate's security
 //! catalogue (`docs/security-catalogue.md` in the repository):
 //!
-//! - **One algorithm family, chosen by configuration.** `alg` is compared exactly with the
-//!   allowlist (`RS256` by default) before any key is looked up; `none`, HMAC and every other
-//!   algorithm cannot be expressed.
+//! - **Algorithms chosen by configuration, per issuer.** `alg` is compared exactly with the
+//!   token's issuer's allowlist ([`Issuer::algorithms`]; `RS256` by default) before any key is
+//!   looked up or fetched; `none`, HMAC and every algorithm not in [`Algorithm`] cannot be
+//!   expressed. A key serves only the algorithms its JWK allows (its `alg`, or its type's:
+//!   RSA `RS*`/`PS*`, P-256 `ES256`, P-384 `ES384`, Ed25519 `EdDSA`): the token never picks
+//!   the key type. ECDSA signatures are accepted in the JWS form only (`R || S`; no DER, no
+//!   zero integer: [`EcdsaForm`]).
 //! - **Keys only from the configured issuer's key set**, selected by `kid` (required). `jku`,
 //!   `jwk`, `x5u` and `x5c` refuse the token; `crit` refuses it.
 //! - **Strict parsing**: a length cap first; exactly three non-empty base64url segments with no
-//!   padding and canonical encoding; UTF-8 JSON objects without trailing data; duplicate
+//!   padding and canonical encoding (canonical `=` padding is accepted from AWS ALB issuers
+//!   only, whose tokens carry it); UTF-8 JSON objects without trailing data; duplicate
 //!   member names refused at every depth; at most 32 object members in the header and 256 in
 //!   the claims (all depths), so no input costs more parsing than a few RSA checks.
 //! - **Signature over the exact received bytes**, with a key parsed once when its set
@@ -25,7 +31,8 @@
 //! checked with [`verify_jws`]: the same structural, header and signature checks, no claims.
 //!
 //! Verified results are cached (optional, on by default): a repeat of the same token skips
-//! parsing and the RSA check, but still re-checks expiry and that its key is still trusted.
+//! parsing and the signature check, but still re-checks expiry and that its key is still
+//! trusted.
 //!
 //! # Example
 //!
@@ -47,6 +54,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod alb;
 mod attempt;
 mod builder;
 mod claims;
@@ -57,6 +65,7 @@ mod header;
 mod issuer;
 pub mod jws;
 mod scopes;
+mod signature;
 mod strict_json;
 mod token_cache;
 mod verified_token;
@@ -66,7 +75,7 @@ pub use attempt::{Attempt, PendingVerification};
 pub use builder::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY, VerifierBuilder};
 pub use claims::{Claims, StrList};
 pub use custom::{CustomClaims, NoCustomClaims};
-pub use error::{BuildError, CheckFailed, ErrorCode, Malformed, Part, VerifyError};
+pub use error::{BuildError, CheckFailed, EcdsaForm, ErrorCode, Malformed, Part, VerifyError};
 pub use issuer::{Issuer, TokenUse};
 pub use jws::verify_jws;
 pub use scopes::Scopes;
@@ -76,7 +85,7 @@ pub use verifier::Verifier;
 
 /// The key layer, re-exported: key caches, sources, clocks and algorithms.
 pub use tollgate_jwks as jwks;
-pub use tollgate_jwks::{Algorithm, Clock, ManualClock, SystemClock};
+pub use tollgate_jwks::{Algorithm, Clock, KeyType, ManualClock, SystemClock};
 
 /// The README's code blocks, compiled as doctests so they cannot rot.
 #[cfg(doctest)]

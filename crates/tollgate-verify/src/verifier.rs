@@ -61,11 +61,13 @@ pub(crate) struct Inner<C> {
 pub(crate) struct Trusted {
     pub(crate) policy: Issuer,
     pub(crate) keys: JwksCache,
+    /// The algorithms this issuer's tokens may use.
+    pub(crate) algorithms: Vec<Algorithm>,
 }
 
 // Boxing the large variant would add an allocation to every fresh verification.
 #[allow(clippy::large_enum_variant)]
-enum Step<'t, C> {
+pub(crate) enum Step<'t, C> {
     Cached(VerifiedToken<C>),
     NeedsKey(Signed<'t>, Checked),
 }
@@ -125,6 +127,32 @@ pub(crate) struct Checked {
 }
 
 impl Checked {
+    /// What the key-free checks of another path (the ALB path) produced.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        payload: Vec<u8>,
+        claims: Claims,
+        scopes: Scopes,
+        issuer: usize,
+        algorithm: Algorithm,
+        kid: String,
+        digest: Option<Digest>,
+        valid_until: i64,
+        now: i64,
+    ) -> Self {
+        Self {
+            payload,
+            claims,
+            scopes,
+            issuer,
+            algorithm,
+            kid,
+            digest,
+            valid_until,
+            now,
+        }
+    }
+
     /// The index of the token's issuer among the trusted ones.
     pub(crate) fn issuer(&self) -> usize {
         self.issuer
@@ -263,12 +291,29 @@ impl<C: CustomClaims> Verifier<C> {
             None => None,
         };
 
-        let segments = compact::split(token)?;
+        let segments = match compact::split(token) {
+            Ok(segments) => segments,
+            // Padded segments are accepted from AWS ALB issuers only (`alb.rs`).
+            Err(error) => return crate::alb::prepare_padded(self, token, digest, error),
+        };
+        let checked_header = header::check(&segments, &inner.algorithms, inner.max_kid_len)?;
+        // A `signer` in the header: an AWS ALB token, when an ALB issuer is trusted (`alb.rs`).
+        if checked_header.alb.is_some() && crate::alb::has_alb_issuer(self) {
+            let signed = Signed::new(&segments, token);
+            return crate::alb::prepare_checked(
+                self,
+                signed,
+                segments.payload,
+                checked_header,
+                digest,
+            );
+        }
         let header::CheckedHeader {
             algorithm,
             kid,
             typ,
-        } = header::check(&segments, &inner.algorithms, inner.max_kid_len)?;
+            alb: _,
+        } = checked_header;
 
         let payload =
             compact::decode(segments.payload).map_err(|_| VerifyError::MalformedPayload)?;
@@ -290,8 +335,12 @@ impl<C: CustomClaims> Verifier<C> {
             .issuers
             .iter()
             .enumerate()
-            .find(|(_, t)| t.policy.iss() == iss)
+            .find(|(_, t)| t.policy.iss() == iss && !t.policy.is_alb())
             .ok_or(VerifyError::UnknownIssuer)?;
+        // The issuer's own allowlist, before any key is looked up (or fetched).
+        if !trusted.algorithms.contains(&algorithm) {
+            return Err(VerifyError::AlgorithmNotAllowed);
+        }
         let typ = match &typ {
             None => None,
             Some(Ok(typ)) => Some(typ.as_str()),
@@ -370,7 +419,7 @@ impl<C: CustomClaims> Verifier<C> {
 
     /// Checks `exp`, `nbf`, `iat`, age and lifetime; returns the instant (Unix seconds,
     /// exclusive) until which the token stays valid.
-    fn check_time(&self, claims: &Claims, now: i64) -> Result<i64, VerifyError> {
+    pub(crate) fn check_time(&self, claims: &Claims, now: i64) -> Result<i64, VerifyError> {
         let inner = &*self.inner;
         let leeway = inner.leeway;
         let exp = claims.exp.ok_or(VerifyError::MissingClaim("exp"))?;

@@ -195,7 +195,8 @@ async fn h4_other_algorithms_with_an_rsa_key_are_refused() {
     }
     assert_rows(&env.verifier, &rows).await;
 
-    // RS384/RS512 allowed by the verifier, but the issuer's JWK says RS256.
+    // Every algorithm allowed by the verifier, but the issuer's JWK says RS256: the key
+    // serves RS256 only, whatever the token names (RSA-PSS included).
     let env = Env::with(|v| v.algorithms(Algorithm::ALL)).await;
     let token = env.token();
     assert_rows(
@@ -212,9 +213,19 @@ async fn h4_other_algorithms_with_an_rsa_key_are_refused() {
                 Err(VerifyError::KeyAlgorithmMismatch),
             ),
             (
-                "PS256 still refused",
+                "PS256, JWK alg RS256",
                 token.sign_with(&env.key, RsaAlg::Ps256).unwrap(),
-                Err(VerifyError::AlgorithmNotAllowed),
+                Err(VerifyError::KeyAlgorithmMismatch),
+            ),
+            (
+                "ES256 header, RSA key",
+                env.sign(&token.clone().header("alg", "ES256")),
+                Err(VerifyError::KeyAlgorithmMismatch),
+            ),
+            (
+                "EdDSA header, RSA key",
+                env.sign(&token.clone().header("alg", "EdDSA")),
+                Err(VerifyError::KeyAlgorithmMismatch),
             ),
             ("RS256", env.sign(&token), OK),
         ],

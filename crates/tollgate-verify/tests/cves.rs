@@ -18,8 +18,8 @@ use tollgate_testkit::raw::{self, b64url};
 use tollgate_testkit::{JwksFault, SigningKey, TokenBuilder};
 use tollgate_verify::jwks::{KeyRejection, KeySet, KeySetOptions};
 use tollgate_verify::{
-    Algorithm, BuildError, ErrorCode, Issuer, Malformed, ManualClock, Part, Verifier, VerifyError,
-    verify_jws,
+    Algorithm, BuildError, EcdsaForm, ErrorCode, Issuer, Malformed, ManualClock, Part, Verifier,
+    VerifyError, verify_jws,
 };
 
 /// An HS256 token aimed at the issuer's RSA key: its kid, MAC keyed with `secret`.
@@ -122,7 +122,7 @@ async fn cve_2026_48526_pyjwt_public_jwk_as_hmac_secret() {
         &KeySetOptions::default(),
     )
     .unwrap();
-    assert_eq!(set.skipped()[0].reason(), &KeyRejection::NotRsa);
+    assert_eq!(set.skipped()[0].reason(), &KeyRejection::UnsupportedKeyType);
 }
 
 /// H3: alg confusion with OpenSSH ECDSA keys.
@@ -213,12 +213,12 @@ fn cve_2022_23539_node_jsonwebtoken_insecure_key_types() {
         (
             "DSA",
             json!({"kty":"DSA","kid":"probe"}),
-            KeyRejection::NotRsa,
+            KeyRejection::UnsupportedKeyType,
         ),
         (
             "EC",
             json!({"kty":"EC","kid":"probe","crv":"P-256","x":"AA","y":"AA"}),
-            KeyRejection::NotRsa,
+            KeyRejection::UnsupportedKeyType,
         ),
     ] {
         let set = KeySet::from_json(
@@ -514,18 +514,28 @@ fn cve_2022_21449_psychic_signature() {
         .unwrap();
     let test = group.tests.iter().find(|t| t.tc_id == 386).unwrap();
     assert_eq!(test.comment, "rIsZero_sIsZero");
-    let keys = SigningKey::fixture(0).unwrap();
-    let keys = KeySet::from_json(
-        tollgate_testkit::jwks_json(&[&keys]).as_bytes(),
+    // Not allowed by default: refused by alg.
+    let rsa = SigningKey::fixture(0).unwrap();
+    let rsa = KeySet::from_json(
+        tollgate_testkit::jwks_json(&[&rsa]).as_bytes(),
         &KeySetOptions::default(),
     )
     .unwrap();
-    for algorithms in [vec![Algorithm::Rs256], Algorithm::ALL.to_vec()] {
-        assert_eq!(
-            verify_jws(&test.jws, &keys, &algorithms),
-            Err(VerifyError::AlgorithmNotAllowed)
-        );
-    }
+    assert_eq!(
+        verify_jws(&test.jws, &rsa, &[Algorithm::Rs256]),
+        Err(VerifyError::AlgorithmNotAllowed)
+    );
+    // ES256 allowed, with the group's P-256 key: refused as a zero integer, before the
+    // crypto library is asked.
+    let ec = KeySet::from_json(
+        wycheproof::as_set(group.public.as_ref().unwrap()).as_bytes(),
+        &KeySetOptions::default().algorithms([Algorithm::Es256]),
+    )
+    .unwrap();
+    assert_eq!(
+        verify_jws(&test.jws, &ec, &[Algorithm::Es256]),
+        Err(VerifyError::EcdsaSignatureForm(EcdsaForm::ZeroInteger))
+    );
 }
 
 /// C17, C18: `aud` as a list of the wrong element type became "" and bypassed the check.

@@ -61,3 +61,11 @@ pub(crate) fn rsa_signature_ok(
         .verify(message, signature)
         .is_ok()
 }
+
+/// Decodes unpadded base64url.
+pub(crate) fn b64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .unwrap()
+}

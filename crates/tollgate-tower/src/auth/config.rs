@@ -4,12 +4,15 @@ use std::sync::Arc;
 
 use http::{Method, Request};
 
+use crate::alb::Slot;
 use crate::bearer::Source;
 use crate::challenge::ChallengeConfig;
 
 #[derive(Debug, Clone)]
 pub(crate) struct AuthConfig {
     pub(crate) source: Source,
+    /// Where verified tokens go in the request extensions.
+    pub(crate) slot: Slot,
     pub(crate) challenge: Arc<ChallengeConfig>,
     pub(crate) allow_anonymous: bool,
     pub(crate) skip_paths: Vec<String>,
@@ -21,6 +24,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             source: Source::Authorization,
+            slot: Slot::Primary,
             challenge: Arc::new(ChallengeConfig::default()),
             allow_anonymous: false,
             skip_paths: Vec::new(),

@@ -66,6 +66,21 @@ impl<C, R> AuthLayer<C, R> {
         self
     }
 
+    /// Verifies the user claims an AWS Application Load Balancer forwards in
+    /// `x-amzn-oidc-data` (the whole header value; its segments' `=` padding is accepted by
+    /// an ALB issuer, [`Issuer::alb`](tollgate_verify::Issuer::alb)) instead of a bearer
+    /// token, and puts the result in an [`AlbUser`](crate::AlbUser) rather than the
+    /// [`VerifiedToken`](tollgate_verify::VerifiedToken) and [`AuthContext`](crate::AuthContext)
+    /// of the access-token layer, so both layers can run on one request without either
+    /// overwriting the other (see [`crate::alb`]). Scope guards read the access token's
+    /// context only.
+    pub fn alb_user_claims(mut self) -> Self {
+        let config = self.config();
+        config.source = Source::AlbData;
+        config.slot = crate::alb::Slot::AlbUser;
+        self
+    }
+
     /// Lets requests without any bearer credentials through, unauthenticated (for routes
     /// where a token is optional). A token that is present but invalid is still refused: a
     /// bad credential never counts as no credential. Guard protected routes with

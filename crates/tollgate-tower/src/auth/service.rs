@@ -12,6 +12,7 @@ use tower_service::Service;
 use tracing::Instrument as _;
 
 use super::{AuthConfig, ResponseFuture};
+use crate::alb::{AlbLayerRan, AlbUser, Slot};
 use crate::body::AuthBody;
 use crate::context::{AuthContext, is_grpc};
 use crate::rejection::{Rejection, RejectionKind};
@@ -69,6 +70,11 @@ pub(super) fn authenticate<B, C: CustomClaims>(
     config: &AuthConfig,
 ) {
     let extensions = request.extensions_mut();
+    if config.slot == Slot::AlbUser {
+        extensions.insert(AlbLayerRan);
+        extensions.insert(AlbUser(token));
+        return;
+    }
     extensions.insert(AuthContext::authenticated(
         token.scopes().clone(),
         Arc::clone(&config.challenge),
@@ -96,7 +102,9 @@ where
         if config.skips(&request) {
             // Let through unauthenticated: guards and extractors see an anonymous request
             // (401 / `None`), not a missing auth layer (500). An outer layer's decision stays.
-            if request.extensions().get::<AuthContext>().is_none() {
+            if config.slot == Slot::AlbUser {
+                request.extensions_mut().insert(AlbLayerRan);
+            } else if request.extensions().get::<AuthContext>().is_none() {
                 request
                     .extensions_mut()
                     .insert(AuthContext::anonymous(Arc::clone(&config.challenge)));
@@ -107,9 +115,13 @@ where
         let outcome = match bearer::extract(request.headers(), request.uri(), &config.source) {
             Err(invalid) => Err(RejectionKind::InvalidRequest(invalid)),
             Ok(None) if config.allow_anonymous => {
-                request
-                    .extensions_mut()
-                    .insert(AuthContext::anonymous(Arc::clone(&config.challenge)));
+                if config.slot == Slot::AlbUser {
+                    request.extensions_mut().insert(AlbLayerRan);
+                } else {
+                    request
+                        .extensions_mut()
+                        .insert(AuthContext::anonymous(Arc::clone(&config.challenge)));
+                }
                 observe::anonymous();
                 return ResponseFuture::inner(self.inner.call(request));
             }

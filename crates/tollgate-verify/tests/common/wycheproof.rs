@@ -108,3 +108,71 @@ pub fn group_keys(group: &JoseGroup) -> Result<KeySet, FetchError> {
     };
     KeySet::from_json(as_set(keys).as_bytes(), &KeySetOptions::default())
 }
+
+/// Wycheproof ECDSA P-256 / SHA-256 verification vectors, IEEE P1363 (`r || s`) signatures.
+pub const ECDSA_P256_P1363: &str =
+    include_str!("../data/wycheproof-ecdsa_secp256r1_sha256_p1363_test.json");
+/// Wycheproof ECDSA P-384 / SHA-384 verification vectors, IEEE P1363 signatures.
+pub const ECDSA_P384_P1363: &str =
+    include_str!("../data/wycheproof-ecdsa_secp384r1_sha384_p1363_test.json");
+/// Wycheproof Ed25519 verification vectors.
+pub const ED25519: &str = include_str!("../data/wycheproof-ed25519_test.json");
+/// Wycheproof RSASSA-PSS 2048-bit / SHA-256 / MGF1-SHA-256 / 32-byte salt vectors.
+pub const RSA_PSS_2048_SHA256: &str =
+    include_str!("../data/wycheproof-rsa_pss_2048_sha256_mgf1_32_test.json");
+
+/// A signature-verification vector file of the ECDSA, EdDSA or RSA-PSS kind.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignatureFile {
+    pub number_of_tests: usize,
+    pub test_groups: Vec<SignatureGroup>,
+}
+
+/// One public key (as Wycheproof's fields, and as a JWK where the file has one) and its tests.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignatureGroup {
+    pub public_key: Value,
+    pub public_key_jwk: Option<Value>,
+    pub tests: Vec<RsaTest>,
+}
+
+/// Parses a signature file.
+pub fn signature_file(text: &str) -> SignatureFile {
+    serde_json::from_str(text).unwrap()
+}
+
+/// Fails unless exactly the listed tcIds deviate from `expected_accept(label)`: a listed
+/// deviation that no longer deviates, or a tcId not in the file, fails too (the list cannot
+/// go stale).
+pub fn assert_deviations(
+    file: &str,
+    outcomes: &std::collections::BTreeMap<u32, bool>,
+    labels: &std::collections::BTreeMap<u32, String>,
+    deviations: &[(u32, &str)],
+    expected_accept: impl Fn(&str) -> bool,
+) {
+    let mut problems = Vec::new();
+    for (tc, accepted) in outcomes {
+        let deviates = *accepted != expected_accept(&labels[tc]);
+        let listed = deviations.iter().any(|(id, _)| id == tc);
+        match (deviates, listed) {
+            (true, false) => problems.push(format!(
+                "tc {tc}: {} but {}",
+                labels[tc],
+                if *accepted { "accepted" } else { "refused" }
+            )),
+            (false, true) => problems.push(format!(
+                "tc {tc}: listed as a deviation but no longer deviates: update the list"
+            )),
+            _ => {}
+        }
+    }
+    for (id, _) in deviations {
+        if !outcomes.contains_key(id) {
+            problems.push(format!("tc {id}: listed but not in the file"));
+        }
+    }
+    assert!(problems.is_empty(), "{file}:\n{}", problems.join("\n"));
+}
