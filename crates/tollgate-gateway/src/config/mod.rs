@@ -223,7 +223,12 @@ fn deserialize(text: &str) -> Result<RawConfig, ConfigError> {
     };
     let deserializer = toml::Deserializer::parse(text).map_err(|e| invalid(e, String::new()))?;
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let key = error.path().to_string();
+        // Spanned values add a private segment to serde's path: not a key of the file.
+        let key = error
+            .path()
+            .to_string()
+            .replace(".$__serde_spanned_private_value", "")
+            .replace("$__serde_spanned_private_value", "");
         let key = if key == "." { String::new() } else { key };
         invalid(error.into_inner(), key)
     })
