@@ -11,7 +11,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tollgate_tower::AuthLayer;
 use tower::Layer;
 use tollgate_verify::Verifier;
@@ -61,6 +61,8 @@ pub struct Gateway {
     state: Arc<AdminState>,
     limits: Limits,
     drain_timeout: Duration,
+    /// Turns true when the drain is over: every connection and tunnel still open closes.
+    closed: watch::Sender<bool>,
 }
 
 impl Gateway {
@@ -100,8 +102,10 @@ impl Gateway {
         let routes = Arc::new(config.routes);
         let claim_headers = Arc::new(config.claim_headers);
         let (mut proxy_routes, mut allow_routes) = (Vec::new(), Vec::new());
+        let (closed, _) = watch::channel(false);
         let proxy_shared = (!config.upstreams.is_empty()).then(|| {
             Arc::new(ProxyShared {
+                closed: closed.clone(),
                 upstreams: config.upstreams.into_iter().map(Upstream::new).collect(),
                 claim_headers: (*claim_headers).clone(),
                 forward_authorization: config.forward_authorization,
@@ -143,6 +147,7 @@ impl Gateway {
             }),
             limits: config.limits,
             drain_timeout: config.drain_timeout,
+            closed,
         })
     }
 
@@ -205,9 +210,16 @@ impl Gateway {
             });
             let connection = serve(&builder, stream, service);
             let connection = graceful.watch(connection);
+            let mut closed = self.closed.subscribe();
             tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::debug!(target: "tollgate::gateway", %error, "connection ended with an error");
+                tokio::select! {
+                    result = connection => {
+                        if let Err(error) = result {
+                            tracing::debug!(target: "tollgate::gateway", %error, "connection ended with an error");
+                        }
+                    }
+                    // Past the drain deadline: dropping the connection closes it.
+                    _ = closed.wait_for(|closed| *closed) => {}
                 }
                 drop(permit);
             });
@@ -224,6 +236,8 @@ impl Gateway {
                 tracing::warn!(target: "tollgate::gateway", "drain deadline passed: closing the remaining connections");
             }
         }
+        // Closes what is left: connections still open, and upgraded (WebSocket) tunnels.
+        let _ = self.closed.send(true);
         let _ = stop_admin.send(true);
         if let Some(task) = admin_task {
             let _ = task.await;

@@ -63,6 +63,8 @@ pub(crate) struct ProxyShared {
     pub(crate) claim_headers: ClaimHeaders,
     pub(crate) forward_authorization: bool,
     pub(crate) trust_forwarded: bool,
+    /// Turns true when the gateway closes what is left after draining (tunnels too).
+    pub(crate) closed: tokio::sync::watch::Sender<bool>,
 }
 
 /// Sends a request to one upstream: the last service of a route.
@@ -176,12 +178,16 @@ async fn forward(
         && let Some(client_upgrade) = client_upgrade
     {
         let upstream_upgrade = hyper::upgrade::on(&mut response);
+        let mut closed = shared.closed.subscribe();
         tokio::spawn(async move {
             match tokio::try_join!(client_upgrade, upstream_upgrade) {
                 Ok((client, upstream)) => {
                     let mut client = TokioIo::new(client);
                     let mut upstream = TokioIo::new(upstream);
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
+                        _ = closed.wait_for(|closed| *closed) => {}
+                    }
                 }
                 Err(error) => {
                     tracing::debug!(target: "tollgate::gateway", %error, "upgrade failed");
