@@ -48,7 +48,11 @@ impl AdminState {
     }
 }
 
-fn text(status: StatusCode, body: impl Into<Bytes>, content_type: &'static str) -> Response<Full<Bytes>> {
+fn text(
+    status: StatusCode,
+    body: impl Into<Bytes>,
+    content_type: &'static str,
+) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
     response
@@ -71,12 +75,20 @@ pub(crate) fn answer<B>(state: &Arc<AdminState>, request: &Request<B>) -> Respon
         }
         "/readyz" => text(StatusCode::SERVICE_UNAVAILABLE, "keys not loaded\n", PLAIN),
         "/metrics" => {
-            let body = prometheus().map(PrometheusHandle::render).unwrap_or_default();
-            text(StatusCode::OK, body, "text/plain; version=0.0.4; charset=utf-8")
+            let body = prometheus()
+                .map(PrometheusHandle::render)
+                .unwrap_or_default();
+            text(
+                StatusCode::OK,
+                body,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )
         }
         _ => text(StatusCode::NOT_FOUND, "", PLAIN),
     }
 }
+
+type AdminAnswer = std::future::Ready<Result<Response<Full<Bytes>>, Infallible>>;
 
 /// The admin service.
 pub(crate) fn service(
@@ -85,7 +97,7 @@ pub(crate) fn service(
     Request<hyper::body::Incoming>,
     Response = Response<Full<Bytes>>,
     Error = Infallible,
-    Future = std::future::Ready<Result<Response<Full<Bytes>>, Infallible>>,
+    Future = AdminAnswer,
 > + Clone {
     tower::service_fn(move |request: Request<hyper::body::Incoming>| {
         std::future::ready(Ok(answer(&state, &request)))

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
-use toml::Spanned;
 use tollgate_verify::Claims;
+use toml::Spanned;
 
 use crate::claims_json::claims_object;
 use crate::config::raw::RawClaimHeader;

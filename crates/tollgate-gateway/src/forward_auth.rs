@@ -175,18 +175,36 @@ mod tests {
             (&[("x-original-uri", "/")], MissingMethod),
             (&[("x-original-method", "GET")], MissingUri),
             (
-                &[("x-original-method", "GET"), ("x-original-method", "POST"), ("x-original-uri", "/")],
+                &[
+                    ("x-original-method", "GET"),
+                    ("x-original-method", "POST"),
+                    ("x-original-uri", "/"),
+                ],
                 Conflicting,
             ),
             (
-                &[("x-original-method", "GET"), ("x-forwarded-method", "POST"), ("x-original-uri", "/")],
+                &[
+                    ("x-original-method", "GET"),
+                    ("x-forwarded-method", "POST"),
+                    ("x-original-uri", "/"),
+                ],
                 Conflicting,
             ),
-            (&[("x-original-method", "G T"), ("x-original-uri", "/")], InvalidMethod),
-            (&[("x-original-method", "GET"), ("x-original-uri", "orders")], InvalidUri),
+            (
+                &[("x-original-method", "G T"), ("x-original-uri", "/")],
+                InvalidMethod,
+            ),
+            (
+                &[("x-original-method", "GET"), ("x-original-uri", "orders")],
+                InvalidUri,
+            ),
         ];
         for (pairs, problem) in cases {
-            assert_eq!(original_request(&headers(pairs)).unwrap_err(), problem, "{pairs:?}");
+            assert_eq!(
+                original_request(&headers(pairs)).unwrap_err(),
+                problem,
+                "{pairs:?}"
+            );
         }
     }
 }

@@ -3,9 +3,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use toml::Spanned;
 use tollgate_verify::jwks::JwksSource;
 use tollgate_verify::{Algorithm, Issuer, TokenUse, Verifier, VerifierBuilder};
+use toml::Spanned;
 
 use crate::config::raw::{IssuerKind, RawConfig, RawIssuer, RawTokenUse};
 use crate::config::{ConfigError, Source};
@@ -107,7 +107,8 @@ pub(crate) fn plan(
     if raw.issuer.is_empty() {
         return Err(ConfigError::NoIssuer);
     }
-    let duration = |d: &Option<crate::config::duration::ConfigDuration>| d.as_ref().map(|d| d.get());
+    let duration =
+        |d: &Option<crate::config::duration::ConfigDuration>| d.as_ref().map(|d| d.get());
     let mut plan = IssuerPlan {
         issuers: Vec::with_capacity(raw.issuer.len()),
         algorithms: vec![Algorithm::Rs256],
@@ -164,12 +165,13 @@ fn algorithms(
             }
             list.clear();
             for name in names.get_ref() {
-                let algorithm =
-                    parse_algorithm(name.get_ref()).ok_or_else(|| ConfigError::UnknownAlgorithm {
+                let algorithm = parse_algorithm(name.get_ref()).ok_or_else(|| {
+                    ConfigError::UnknownAlgorithm {
                         at: source.at(name.span(), key.clone()),
                         name: name.get_ref().clone(),
                         supported: supported_algorithms(),
-                    })?;
+                    }
+                })?;
                 list.push(algorithm);
             }
         }

@@ -15,8 +15,8 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use http_body_util::Either;
 use pin_project_lite::pin_project;
-use toml::Spanned;
 use tollgate_tower::{AuthBody, GuardFuture, RequireScopes, RequireScopesLayer, ScopeRequirement};
+use toml::Spanned;
 use tower::{Layer, Service};
 
 use crate::config::raw::{RawClaims, RawRequirement, RawScopes};

@@ -45,7 +45,11 @@ pub(crate) struct RouteTable {
     unmatched: Route,
 }
 
-fn method(source: &Source<'_>, name: &toml::Spanned<String>, key: &str) -> Result<Method, ConfigError> {
+fn method(
+    source: &Source<'_>,
+    name: &toml::Spanned<String>,
+    key: &str,
+) -> Result<Method, ConfigError> {
     let text = name.get_ref();
     let valid = !text.is_empty()
         && text
@@ -105,15 +109,14 @@ impl RouteTable {
                 ),
                 (None, true) => None,
                 (None, false) => Some(
-                    default_upstream.ok_or_else(|| ConfigError::NoDefaultUpstream { at: path_at() })?,
+                    default_upstream
+                        .ok_or_else(|| ConfigError::NoDefaultUpstream { at: path_at() })?,
                 ),
             };
             let methods = match &route.methods {
                 Some(methods) => {
                     if methods.is_empty() {
-                        return Err(ConfigError::EmptyList {
-                            at: path_at(),
-                        });
+                        return Err(ConfigError::EmptyList { at: path_at() });
                     }
                     let mut list = Vec::with_capacity(methods.len());
                     for name in methods {
@@ -156,7 +159,9 @@ impl RouteTable {
                 }
                 Some(list) => {
                     for method in list {
-                        if let Some(&(_, first)) = entry.by_method.iter().find(|(m, _)| *m == method) {
+                        if let Some(&(_, first)) =
+                            entry.by_method.iter().find(|(m, _)| *m == method)
+                        {
                             return Err(duplicate(method.as_str(), first));
                         }
                         entry.by_method.push((method, route_index));

@@ -13,8 +13,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tollgate_tower::AuthLayer;
-use tower::Layer;
 use tollgate_verify::Verifier;
+use tower::Layer;
 
 use crate::admin::{self, AdminState};
 use crate::config::{Config, Limits};
@@ -181,9 +181,13 @@ impl Gateway {
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(self.limits.max_header_bytes).unwrap_or(u32::MAX));
         let (stop_admin, admin_stopped) = tokio::sync::watch::channel(false);
-        let admin_task = self
-            .admin
-            .map(|listener| tokio::spawn(serve_admin(listener, Arc::clone(&self.state), admin_stopped)));
+        let admin_task = self.admin.map(|listener| {
+            tokio::spawn(serve_admin(
+                listener,
+                Arc::clone(&self.state),
+                admin_stopped,
+            ))
+        });
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
             let permit = tokio::select! {
@@ -249,7 +253,12 @@ fn serve(
     builder: &auto::Builder<TokioExecutor>,
     stream: TcpStream,
     service: TowerToHyperService<GatewayService>,
-) -> auto::UpgradeableConnection<'static, TokioIo<TcpStream>, TowerToHyperService<GatewayService>, TokioExecutor> {
+) -> auto::UpgradeableConnection<
+    'static,
+    TokioIo<TcpStream>,
+    TowerToHyperService<GatewayService>,
+    TokioExecutor,
+> {
     let _ = stream.set_nodelay(true);
     builder
         .serve_connection_with_upgrades(TokioIo::new(stream), service)
@@ -287,8 +296,12 @@ fn prefetch(verifier: &Verifier) {
             let iss = iss.to_owned();
             tokio::spawn(async move {
                 match keys.prefetch().await {
-                    Ok(()) => tracing::info!(target: "tollgate::gateway", issuer = %iss, "keys loaded"),
-                    Err(error) => tracing::warn!(target: "tollgate::gateway", issuer = %iss, error = %error, "keys not loaded yet"),
+                    Ok(()) => {
+                        tracing::info!(target: "tollgate::gateway", issuer = %iss, "keys loaded")
+                    }
+                    Err(error) => {
+                        tracing::warn!(target: "tollgate::gateway", issuer = %iss, error = %error, "keys not loaded yet")
+                    }
                 }
             });
         }

@@ -1,5 +1,7 @@
 //! The `tollgate` binary, run as a user runs it, against the test issuer.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
@@ -40,7 +42,10 @@ fn every_command_has_help() {
     for command in ["serve", "check-config", "token", "verify", "decode"] {
         let output = run(&[command, "--help"], &[], None);
         assert!(output.status.success(), "{command} --help");
-        assert!(text(&output.stdout).contains(&format!("Usage: tollgate {command}")), "{command}");
+        assert!(
+            text(&output.stdout).contains(&format!("Usage: tollgate {command}")),
+            "{command}"
+        );
     }
     let output = run(&["--help"], &[], None);
     assert!(output.status.success());
@@ -57,8 +62,20 @@ async fn token_gets_an_access_token_with_the_secret_from_the_environment() {
     let issuer = issuer().await;
     let url = issuer.token_url();
     let output = tokio::task::spawn_blocking(move || {
-        let args = ["token", "--token-url", &url, "--client-id", DEFAULT_CLIENT_ID, "--scope", "orders/read"];
-        run(&args, &[("TOLLGATE_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)], None)
+        let args = [
+            "token",
+            "--token-url",
+            &url,
+            "--client-id",
+            DEFAULT_CLIENT_ID,
+            "--scope",
+            "orders/read",
+        ];
+        run(
+            &args,
+            &[("TOLLGATE_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)],
+            None,
+        )
     })
     .await
     .unwrap();
@@ -70,7 +87,14 @@ async fn token_gets_an_access_token_with_the_secret_from_the_environment() {
     let url = issuer.token_url();
     let output = tokio::task::spawn_blocking(move || {
         run(
-            &["token", "--token-url", &url, "--client-id", DEFAULT_CLIENT_ID, "--json"],
+            &[
+                "token",
+                "--token-url",
+                &url,
+                "--client-id",
+                DEFAULT_CLIENT_ID,
+                "--json",
+            ],
             &[("TOLLGATE_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)],
             None,
         )
@@ -84,7 +108,13 @@ async fn token_gets_an_access_token_with_the_secret_from_the_environment() {
     let url = issuer.token_url();
     let output = tokio::task::spawn_blocking(move || {
         run(
-            &["token", "--token-url", &url, "--client-id", DEFAULT_CLIENT_ID],
+            &[
+                "token",
+                "--token-url",
+                &url,
+                "--client-id",
+                DEFAULT_CLIENT_ID,
+            ],
             &[("TOLLGATE_CLIENT_SECRET", "wrong")],
             None,
         )
@@ -93,11 +123,20 @@ async fn token_gets_an_access_token_with_the_secret_from_the_environment() {
     .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("401") && stderr.contains("\"error\":\"invalid_client\""), "{stderr}");
+    assert!(
+        stderr.contains("401") && stderr.contains("\"error\":\"invalid_client\""),
+        "{stderr}"
+    );
     assert!(!stderr.contains("wrong"), "the secret is never printed");
 
     let output = run(
-        &["token", "--token-url", "http://auth.example.com/oauth2/token", "--client-id", "x"],
+        &[
+            "token",
+            "--token-url",
+            "http://auth.example.com/oauth2/token",
+            "--client-id",
+            "x",
+        ],
         &[("TOLLGATE_CLIENT_SECRET", "s")],
         None,
     );
@@ -120,36 +159,69 @@ async fn verify_prints_claims_or_the_reason() {
         })
     };
 
-    let output = verify(vec!["--client-id".into(), DEFAULT_CLIENT_ID.into(), token.clone()], None)
-        .await
-        .unwrap();
+    let output = verify(
+        vec![
+            "--client-id".into(),
+            DEFAULT_CLIENT_ID.into(),
+            token.clone(),
+        ],
+        None,
+    )
+    .await
+    .unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
     let claims: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(claims["client_id"], DEFAULT_CLIENT_ID);
     assert_eq!(claims["scope"], "orders/read");
 
-    let output = verify(vec!["--client-id".into(), DEFAULT_CLIENT_ID.into(), "-".into()], Some(format!("{token}\n")))
-        .await
-        .unwrap();
+    let output = verify(
+        vec!["--client-id".into(), DEFAULT_CLIENT_ID.into(), "-".into()],
+        Some(format!("{token}\n")),
+    )
+    .await
+    .unwrap();
     assert!(output.status.success(), "token from standard input");
 
-    let output = verify(vec!["--client-id".into(), "another-client".into(), token.clone()], None)
-        .await
-        .unwrap();
+    let output = verify(
+        vec!["--client-id".into(), "another-client".into(), token.clone()],
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output.stderr).contains("reason: client_not_allowed"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("reason: client_not_allowed"),
+        "{}",
+        text(&output.stderr)
+    );
 
     let expired = issuer
-        .sign(&issuer.token_builder(DEFAULT_CLIENT_ID, &[]).issued_at(1_000_000).expires_at(1_000_100))
+        .sign(
+            &issuer
+                .token_builder(DEFAULT_CLIENT_ID, &[])
+                .issued_at(1_000_000)
+                .expires_at(1_000_100),
+        )
         .unwrap();
-    let output = verify(vec!["--client-id".into(), DEFAULT_CLIENT_ID.into(), expired], None)
-        .await
-        .unwrap();
+    let output = verify(
+        vec!["--client-id".into(), DEFAULT_CLIENT_ID.into(), expired],
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output.stderr).contains("reason: expired"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("reason: expired"),
+        "{}",
+        text(&output.stderr)
+    );
 
     let output = verify(vec![token.clone()], None).await.unwrap();
-    assert_eq!(output.status.code(), Some(1), "a Cognito issuer needs a client policy");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a Cognito issuer needs a client policy"
+    );
 
     // The same with the issuers of a configuration file.
     let dir = std::env::temp_dir().join(format!("tollgate-cli-{}", std::process::id()));
@@ -157,9 +229,10 @@ async fn verify_prints_claims_or_the_reason() {
     let file = dir.join("verify.toml");
     std::fs::write(&file, common::issuer_toml(&issuer)).unwrap();
     let path = file.display().to_string();
-    let output = tokio::task::spawn_blocking(move || run(&["verify", "--config", &path, &token], &[], None))
-        .await
-        .unwrap();
+    let output =
+        tokio::task::spawn_blocking(move || run(&["verify", "--config", &path, &token], &[], None))
+            .await
+            .unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -178,7 +251,16 @@ async fn verify_takes_keys_from_a_local_emulator() {
     let jwks = issuer.jwks_url();
     let output = tokio::task::spawn_blocking(move || {
         run(
-            &["verify", "--issuer", AWS, "--jwks-url", &jwks, "--client-id", DEFAULT_CLIENT_ID, &token],
+            &[
+                "verify",
+                "--issuer",
+                AWS,
+                "--jwks-url",
+                &jwks,
+                "--client-id",
+                DEFAULT_CLIENT_ID,
+                &token,
+            ],
             &[],
             None,
         )
@@ -218,24 +300,49 @@ async fn check_config_validates_without_starting() {
         ),
     )
     .unwrap();
-    let output = run(&["check-config", &good.display().to_string()], &[("TEST_GATEWAY_LISTEN", "127.0.0.1:7777")], None);
+    let output = run(
+        &["check-config", &good.display().to_string()],
+        &[("TEST_GATEWAY_LISTEN", "127.0.0.1:7777")],
+        None,
+    );
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert!(text(&output.stdout).contains("ok (1 issuer(s), 0 route(s), 1 upstream(s); listen 127.0.0.1:7777"));
+    assert!(
+        text(&output.stdout)
+            .contains("ok (1 issuer(s), 0 route(s), 1 upstream(s); listen 127.0.0.1:7777")
+    );
     assert_eq!(issuer.jwks_requests(), 0, "nothing is fetched");
 
     let output = run(
         &["check-config", &good.display().to_string()],
-        &[("TEST_GATEWAY_LISTEN", "x"), ("TOLLGATE_LISTEN", "127.0.0.1:8888")],
+        &[
+            ("TEST_GATEWAY_LISTEN", "x"),
+            ("TOLLGATE_LISTEN", "127.0.0.1:8888"),
+        ],
         None,
     );
-    assert!(text(&output.stdout).contains("listen 127.0.0.1:8888"), "TOLLGATE_LISTEN overrides");
+    assert!(
+        text(&output.stdout).contains("listen 127.0.0.1:8888"),
+        "TOLLGATE_LISTEN overrides"
+    );
 
     let output = run(&["check-config", &good.display().to_string()], &[], None);
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("line 1, column 10, `listen`: environment variable `TEST_GATEWAY_LISTEN` is not set"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "line 1, column 10, `listen`: environment variable `TEST_GATEWAY_LISTEN` is not set"
+        ),
+        "{stderr}"
+    );
 
-    let output = run(&["check-config", &dir.join("missing.toml").display().to_string()], &[], None);
+    let output = run(
+        &[
+            "check-config",
+            &dir.join("missing.toml").display().to_string(),
+        ],
+        &[],
+        None,
+    );
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("cannot read the configuration file"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -259,7 +366,13 @@ async fn serve_proxies_logs_without_tokens_and_stops_on_sigterm() {
     )
     .unwrap();
     let mut child = Command::new(BIN)
-        .args(["serve", "--config", &file.display().to_string(), "--workers", "1"])
+        .args([
+            "serve",
+            "--config",
+            &file.display().to_string(),
+            "--workers",
+            "1",
+        ])
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -286,7 +399,12 @@ async fn serve_proxies_logs_without_tokens_and_stops_on_sigterm() {
     };
     let token = common::token(&issuer, &["orders/read"]);
     let client = common::http1();
-    let ok = client.get(format!("http://{listen}/orders")).bearer_auth(&token).send().await.unwrap();
+    let ok = client
+        .get(format!("http://{listen}/orders"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
     let bad = client
         .get(format!("http://{listen}/orders"))
@@ -299,16 +417,28 @@ async fn serve_proxies_logs_without_tokens_and_stops_on_sigterm() {
     let pid = child.id().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());
-    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
-    assert!(status.success(), "SIGTERM ends the gateway cleanly: {status}");
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        status.success(),
+        "SIGTERM ends the gateway cleanly: {status}"
+    );
     while let Some(line) = lines.recv().await {
         log.push(line);
     }
     let log = log.join("\n");
-    assert!(log.contains("\"status\":200") && log.contains("\"status\":401"), "{log}");
+    assert!(
+        log.contains("\"status\":200") && log.contains("\"status\":401"),
+        "{log}"
+    );
     assert!(log.contains("drained"), "{log}");
     let signature = token.rsplit('.').next().unwrap();
     let payload = token.split('.').nth(1).unwrap();
-    assert!(!log.contains(signature) && !log.contains(payload), "a token reached the logs");
+    assert!(
+        !log.contains(signature) && !log.contains(payload),
+        "a token reached the logs"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

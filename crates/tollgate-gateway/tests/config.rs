@@ -1,5 +1,7 @@
 //! Configuration errors: each names the line, the key and the problem.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 
 use tollgate_gateway::{Config, ConfigError};
@@ -19,7 +21,9 @@ fn error(toml: &str) -> ConfigError {
 /// `(line, key)` of the error, and its message.
 fn located(toml: &str) -> (usize, String, String) {
     let error = error(toml);
-    let at = error.location().unwrap_or_else(|| panic!("no location: {error}"));
+    let at = error
+        .location()
+        .unwrap_or_else(|| panic!("no location: {error}"));
     (at.line, at.key.clone(), error.to_string())
 }
 
@@ -79,7 +83,9 @@ fn syntax_types_and_unknown_keys_name_line_and_key() {
     assert_eq!((line, key.as_str()), (2, "listen2"));
     assert!(message.contains("unknown field `listen2`"), "{message}");
 
-    let (line, key, message) = located(&format!("{ISSUER}\n[[route]]\npath = \"/\"\nrequire = \"nobody\"\n"));
+    let (line, key, message) = located(&format!(
+        "{ISSUER}\n[[route]]\npath = \"/\"\nrequire = \"nobody\"\n"
+    ));
     assert_eq!((line, key.as_str()), (10, "route[0].require"));
     assert!(message.contains("unknown variant `nobody`"), "{message}");
 
@@ -102,16 +108,25 @@ fn claims_requirements_are_read_and_refused_clearly() {
         "{ISSUER}[[route]]\npath = \"/admin\"\nrequire = {{ any_of = [{{ scopes = {{ any = [\"a\"] }} }}, {{ claims = {{ path = \"cognito:groups\", any = [\"admins\"] }} }}] }}\n"
     );
     let error = error(&toml);
-    assert!(matches!(error, ConfigError::ClaimsNotSupported { .. }), "{error:?}");
+    assert!(
+        matches!(error, ConfigError::ClaimsNotSupported { .. }),
+        "{error:?}"
+    );
     let at = error.location().unwrap();
-    assert_eq!((at.line, at.key.as_str()), (9, "route[0].require.any_of[1]"));
+    assert_eq!(
+        (at.line, at.key.as_str()),
+        (9, "route[0].require.any_of[1]")
+    );
     assert!(error.to_string().contains("not supported yet"));
 
     // A malformed claims condition is a different error, even today.
     let toml = format!(
         "{ISSUER}[[route]]\npath = \"/admin\"\nrequire = {{ claims = {{ path = \"realm_access.roles\", any = [\"a\"], equals = \"b\" }} }}\n"
     );
-    assert!(matches!(error_of(&toml), ConfigError::InvalidClaimsCondition { .. }));
+    assert!(matches!(
+        error_of(&toml),
+        ConfigError::InvalidClaimsCondition { .. }
+    ));
 }
 
 fn error_of(toml: &str) -> ConfigError {
@@ -121,11 +136,24 @@ fn error_of(toml: &str) -> ConfigError {
 #[test]
 fn requirement_mistakes() {
     let route = |require: &str| format!("{ISSUER}[[route]]\npath = \"/x\"\nrequire = {require}\n");
-    assert!(matches!(error(&route("{ scopes = { any = [] } }")), ConfigError::EmptyList { .. }));
-    assert!(matches!(error(&route("{ scopes = { all = [\"\"] } }")), ConfigError::EmptyList { .. }));
-    assert!(matches!(error(&route("{ any_of = [] }")), ConfigError::EmptyList { .. }));
-    assert!(matches!(error(&route("{ any_of = [\"deny\"] }")), ConfigError::NestedOpenOrDeny { .. }));
-    let wide = "{ scopes = { any = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\"] } }";
+    assert!(matches!(
+        error(&route("{ scopes = { any = [] } }")),
+        ConfigError::EmptyList { .. }
+    ));
+    assert!(matches!(
+        error(&route("{ scopes = { all = [\"\"] } }")),
+        ConfigError::EmptyList { .. }
+    ));
+    assert!(matches!(
+        error(&route("{ any_of = [] }")),
+        ConfigError::EmptyList { .. }
+    ));
+    assert!(matches!(
+        error(&route("{ any_of = [\"deny\"] }")),
+        ConfigError::NestedOpenOrDeny { .. }
+    ));
+    let wide =
+        "{ scopes = { any = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\"] } }";
     let product = format!("{{ all_of = [{wide}, {wide}] }}");
     assert!(matches!(
         error(&route(&product)),
@@ -135,17 +163,22 @@ fn requirement_mistakes() {
 
 #[test]
 fn route_mistakes() {
-    let routes = |body: &str| format!("{ISSUER}[upstream.default]\nurl = \"http://127.0.0.1:1\"\n{body}");
+    let routes =
+        |body: &str| format!("{ISSUER}[upstream.default]\nurl = \"http://127.0.0.1:1\"\n{body}");
     let (line, key, _) = located(&routes(
         "[[route]]\npath = \"/a\"\nmethods = [\"GET\"]\nrequire = \"anonymous\"\n[[route]]\npath = \"/a\"\nmethods = [\"POST\", \"GET\"]\nrequire = \"deny\"\n",
     ));
     assert_eq!((line, key.as_str()), (14, "route[1].path"));
     assert!(matches!(
-        error(&routes("[[route]]\npath = \"/a\"\nmethods = [\"GET\"]\nrequire = \"anonymous\"\n[[route]]\npath = \"/a\"\nmethods = [\"GET\"]\nrequire = \"deny\"\n")),
+        error(&routes(
+            "[[route]]\npath = \"/a\"\nmethods = [\"GET\"]\nrequire = \"anonymous\"\n[[route]]\npath = \"/a\"\nmethods = [\"GET\"]\nrequire = \"deny\"\n"
+        )),
         ConfigError::DuplicateRoute { first_line: 10, .. }
     ));
     assert!(matches!(
-        error(&routes("[[route]]\npath = \"/a\"\nmethods = [\"get\"]\nrequire = \"deny\"\n")),
+        error(&routes(
+            "[[route]]\npath = \"/a\"\nmethods = [\"get\"]\nrequire = \"deny\"\n"
+        )),
         ConfigError::InvalidMethod { .. }
     ));
     assert!(matches!(
@@ -153,54 +186,107 @@ fn route_mistakes() {
         ConfigError::InvalidRoutePath { .. }
     ));
     assert!(matches!(
-        error(&routes("[[route]]\npath = \"/{a}/x\"\nrequire = \"deny\"\n[[route]]\npath = \"/{b}/x\"\nrequire = \"deny\"\n")),
+        error(&routes(
+            "[[route]]\npath = \"/{a}/x\"\nrequire = \"deny\"\n[[route]]\npath = \"/{b}/x\"\nrequire = \"deny\"\n"
+        )),
         ConfigError::InvalidRoutePath { .. }
     ));
     assert!(matches!(
-        error(&routes("[[route]]\npath = \"/a\"\nupstream = \"nowhere\"\nrequire = \"deny\"\n")),
+        error(&routes(
+            "[[route]]\npath = \"/a\"\nupstream = \"nowhere\"\nrequire = \"deny\"\n"
+        )),
         ConfigError::UnknownUpstream { .. }
     ));
-    let no_default = format!("{ISSUER}[upstream.api]\nurl = \"http://127.0.0.1:1\"\n[[route]]\npath = \"/a\"\nrequire = \"deny\"\n");
-    assert!(matches!(error(&no_default), ConfigError::NoDefaultUpstream { .. }));
+    let no_default = format!(
+        "{ISSUER}[upstream.api]\nurl = \"http://127.0.0.1:1\"\n[[route]]\npath = \"/a\"\nrequire = \"deny\"\n"
+    );
+    assert!(matches!(
+        error(&no_default),
+        ConfigError::NoDefaultUpstream { .. }
+    ));
 }
 
 #[test]
 fn upstream_header_and_issuer_mistakes() {
     let upstream = |url: &str| format!("{ISSUER}[upstream.default]\nurl = \"{url}\"\n");
-    for url in ["https://api.example", "127.0.0.1:3000", "http://user:pw@h/", "http://h/?q=1"] {
-        assert!(matches!(error(&upstream(url)), ConfigError::InvalidUpstreamUrl { .. }), "{url}");
+    for url in [
+        "https://api.example",
+        "127.0.0.1:3000",
+        "http://user:pw@h/",
+        "http://h/?q=1",
+    ] {
+        assert!(
+            matches!(
+                error(&upstream(url)),
+                ConfigError::InvalidUpstreamUrl { .. }
+            ),
+            "{url}"
+        );
     }
     let header = |name: &str| format!("{ISSUER}[claim_headers]\n\"{name}\" = \"sub\"\n");
-    for name in ["authorization", "Host", "x-forwarded-for", "connection", "grpc-status"] {
-        assert!(matches!(error(&header(name)), ConfigError::ReservedHeaderName { .. }), "{name}");
+    for name in [
+        "authorization",
+        "Host",
+        "x-forwarded-for",
+        "connection",
+        "grpc-status",
+    ] {
+        assert!(
+            matches!(error(&header(name)), ConfigError::ReservedHeaderName { .. }),
+            "{name}"
+        );
     }
-    assert!(matches!(error(&header("bad header")), ConfigError::InvalidHeaderName { .. }));
+    assert!(matches!(
+        error(&header("bad header")),
+        ConfigError::InvalidHeaderName { .. }
+    ));
     let issuer = |body: &str| format!("[[issuer]]\n{body}\n");
     assert!(matches!(error(""), ConfigError::NoIssuer));
-    assert!(matches!(error(&issuer("kind = \"cognito\"\nclient_ids = [\"a\"]")), ConfigError::IssuerSettings { .. }));
-    assert!(matches!(error(&issuer("kind = \"oidc\"\nany_audience = true")), ConfigError::IssuerSettings { .. }));
     assert!(matches!(
-        error(&issuer("kind = \"cognito\"\nregion = \"eu-west-1\"\nuser_pool_id = \"us-east-1_X\"\nclient_ids = [\"a\"]")),
-        ConfigError::Issuer { source: tollgate_verify::BuildError::InvalidCognitoPool, .. }
+        error(&issuer("kind = \"cognito\"\nclient_ids = [\"a\"]")),
+        ConfigError::IssuerSettings { .. }
+    ));
+    assert!(matches!(
+        error(&issuer("kind = \"oidc\"\nany_audience = true")),
+        ConfigError::IssuerSettings { .. }
+    ));
+    assert!(matches!(
+        error(&issuer(
+            "kind = \"cognito\"\nregion = \"eu-west-1\"\nuser_pool_id = \"us-east-1_X\"\nclient_ids = [\"a\"]"
+        )),
+        ConfigError::Issuer {
+            source: tollgate_verify::BuildError::InvalidCognitoPool,
+            ..
+        }
     ));
     assert!(matches!(
         error(&issuer("kind = \"oidc\"\nissuer = \"https://sso.example\"")),
-        ConfigError::Issuer { source: tollgate_verify::BuildError::AudiencePolicyMissing, .. }
+        ConfigError::Issuer {
+            source: tollgate_verify::BuildError::AudiencePolicyMissing,
+            ..
+        }
     ));
     assert!(matches!(
-        error(&issuer("kind = \"oidc\"\nissuer = \"https://sso.example\"\nany_audience = true\njwks_file = \"/nonexistent/keys.json\"")),
+        error(&issuer(
+            "kind = \"oidc\"\nissuer = \"https://sso.example\"\nany_audience = true\njwks_file = \"/nonexistent/keys.json\""
+        )),
         ConfigError::Issuer { .. }
     ));
     let (line, key, message) = located(&issuer(
         "kind = \"oidc\"\nissuer = \"https://sso.example\"\nany_audience = true\nalgorithms = [\"RS256\", \"HS256\"]",
     ));
     assert_eq!((line, key.as_str()), (5, "issuer[0].algorithms"));
-    assert!(message.contains("`HS256` is not a supported algorithm (supported: RS256"), "{message}");
-    let two = format!(
-        "{}[[issuer]]\nkind = \"oidc\"\nissuer = \"https://sso.example\"\nany_audience = true\nalgorithms = [\"RS384\"]\n",
-        ISSUER
+    assert!(
+        message.contains("`HS256` is not a supported algorithm (supported: RS256"),
+        "{message}"
     );
-    assert!(matches!(error(&two), ConfigError::DifferingAlgorithms { .. }));
+    let two = format!(
+        "{ISSUER}[[issuer]]\nkind = \"oidc\"\nissuer = \"https://sso.example\"\nany_audience = true\nalgorithms = [\"RS384\"]\n"
+    );
+    assert!(matches!(
+        error(&two),
+        ConfigError::DifferingAlgorithms { .. }
+    ));
     let same = format!("{ISSUER}{ISSUER}");
     assert!(matches!(error(&same), ConfigError::IssuerSettings { .. }));
 }
@@ -224,7 +310,9 @@ fn limits_listen_and_environment() {
         ConfigError::InvalidForwardAuthPath { .. }
     ));
     assert!(matches!(
-        error(&format!("{ISSUER}[forward_auth]\npath = \"/auth\"\n[[route]]\npath = \"/{{*any}}\"\nrequire = \"deny\"\n")),
+        error(&format!(
+            "{ISSUER}[forward_auth]\npath = \"/auth\"\n[[route]]\npath = \"/{{*any}}\"\nrequire = \"deny\"\n"
+        )),
         ConfigError::InvalidForwardAuthPath { .. }
     ));
     assert!(matches!(
@@ -235,5 +323,7 @@ fn limits_listen_and_environment() {
         "listen = \"${{TOLLGATE_TEST_SURELY_UNSET_VARIABLE}}\"\n{ISSUER}"
     ));
     assert_eq!((line, key.as_str()), (1, "listen"));
-    assert!(message.contains("environment variable `TOLLGATE_TEST_SURELY_UNSET_VARIABLE` is not set"));
+    assert!(
+        message.contains("environment variable `TOLLGATE_TEST_SURELY_UNSET_VARIABLE` is not set")
+    );
 }

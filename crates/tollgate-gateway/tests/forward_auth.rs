@@ -1,5 +1,7 @@
 //! The forward-auth endpoint: the decision of the route table, answered to a gateway.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use http::StatusCode;
@@ -52,17 +54,24 @@ async fn decisions_for_nginx_and_traefik() {
         request.send()
     };
     for traefik in [false, true] {
-        let allowed = ask("GET", "/orders/1?x=1", Some(&read), traefik).await.unwrap();
+        let allowed = ask("GET", "/orders/1?x=1", Some(&read), traefik)
+            .await
+            .unwrap();
         assert_eq!(allowed.status(), StatusCode::OK);
         assert_eq!(allowed.headers()["x-auth-sub"], DEFAULT_CLIENT_ID);
         assert_eq!(allowed.headers()["x-auth-scope"], "orders/read");
 
         let missing = ask("GET", "/orders/1", None, traefik).await.unwrap();
         assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(missing.headers()["www-authenticate"], r#"Bearer realm="api""#);
+        assert_eq!(
+            missing.headers()["www-authenticate"],
+            r#"Bearer realm="api""#
+        );
         assert!(!missing.headers().contains_key("x-auth-sub"));
 
-        let forbidden = ask("GET", "/orders/1", Some(&write), traefik).await.unwrap();
+        let forbidden = ask("GET", "/orders/1", Some(&write), traefik)
+            .await
+            .unwrap();
         assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
         assert_eq!(
             forbidden.headers()["www-authenticate"],
@@ -70,14 +79,18 @@ async fn decisions_for_nginx_and_traefik() {
         );
 
         // The original method decides: POST is not routed, so it is denied.
-        let post = ask("POST", "/orders/1", Some(&read), traefik).await.unwrap();
+        let post = ask("POST", "/orders/1", Some(&read), traefik)
+            .await
+            .unwrap();
         assert_eq!(post.status(), StatusCode::FORBIDDEN);
 
         let public = ask("GET", "/public", None, traefik).await.unwrap();
         assert_eq!(public.status(), StatusCode::OK);
         assert!(!public.headers().contains_key("x-auth-sub"));
 
-        let traversal = ask("GET", "/public/../orders/1", None, traefik).await.unwrap();
+        let traversal = ask("GET", "/public/../orders/1", None, traefik)
+            .await
+            .unwrap();
         assert_eq!(traversal.status(), StatusCode::BAD_REQUEST);
     }
 }
@@ -122,6 +135,11 @@ async fn requests_without_the_original_method_or_uri_are_refused() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{headers:?}");
     }
     // Without upstreams, nothing but the endpoint is served.
-    let response = client.get(gateway.url("/orders/1")).bearer_auth(&token).send().await.unwrap();
+    let response = client
+        .get(gateway.url("/orders/1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }

@@ -2,6 +2,8 @@
 //! Unary and bidirectional streaming calls, trailers intact, the library's trailers-only
 //! rejections.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::convert::Infallible;
@@ -95,12 +97,13 @@ impl tower::Service<http::Request<tonic::body::Body>> for EchoServer {
             let mut grpc = tonic::server::Grpc::new(codec);
             let response = match path.as_str() {
                 SAY | SECRET => {
-                    let handler = tower::service_fn(|request: tonic::Request<EchoRequest>| async move {
-                        Ok::<_, Status>(tonic::Response::new(EchoReply {
-                            subject: subject(&request),
-                            text: request.into_inner().text,
-                        }))
-                    });
+                    let handler =
+                        tower::service_fn(|request: tonic::Request<EchoRequest>| async move {
+                            Ok::<_, Status>(tonic::Response::new(EchoReply {
+                                subject: subject(&request),
+                                text: request.into_inner().text,
+                            }))
+                        });
                     grpc.unary(handler, request).await
                 }
                 FAIL => {
@@ -197,9 +200,15 @@ async fn unary(
 async fn unary_calls_pass_with_trailers_intact() {
     let (issuer, _gateway, channel) = setup().await;
     let token = common::token(&issuer, &["orders/read"]);
-    let reply = unary(channel.clone(), SAY, Some(&token)).await.unwrap().into_inner();
+    let reply = unary(channel.clone(), SAY, Some(&token))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(reply.text, "hi");
-    assert_eq!(reply.subject, DEFAULT_CLIENT_ID, "claim header, not the client's");
+    assert_eq!(
+        reply.subject, DEFAULT_CLIENT_ID,
+        "claim header, not the client's"
+    );
 
     // An upstream error travels in the trailers after the headers: code and message intact.
     let status = unary(channel, FAIL, Some(&token)).await.unwrap_err();
@@ -216,7 +225,11 @@ async fn rejections_are_trailers_only_grpc_answers() {
     let status = unary(channel.clone(), SAY, Some(&write)).await.unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied);
     let status = unary(channel, SECRET, Some(&write)).await.unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied, "unlisted methods are denied");
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "unlisted methods are denied"
+    );
 }
 
 #[tokio::test]
@@ -229,7 +242,10 @@ async fn bidirectional_streams_flow_message_by_message() {
     tx.send(EchoRequest { text: "one".into() }).await.unwrap();
     let response = client
         .streaming(
-            request(tokio_stream::wrappers::ReceiverStream::new(rx), Some(&token)),
+            request(
+                tokio_stream::wrappers::ReceiverStream::new(rx),
+                Some(&token),
+            ),
             PathAndQuery::from_static(CHAT),
             ProstCodec::<EchoRequest, EchoReply>::default(),
         )
@@ -237,10 +253,16 @@ async fn bidirectional_streams_flow_message_by_message() {
         .unwrap();
     let mut replies = response.into_inner();
     let first = replies.message().await.unwrap().unwrap();
-    assert_eq!((first.text.as_str(), first.subject.as_str()), ("one", DEFAULT_CLIENT_ID));
+    assert_eq!(
+        (first.text.as_str(), first.subject.as_str()),
+        ("one", DEFAULT_CLIENT_ID)
+    );
     // The second message is sent only after the first reply came back.
     tx.send(EchoRequest { text: "two".into() }).await.unwrap();
     assert_eq!(replies.message().await.unwrap().unwrap().text, "two");
     drop(tx);
-    assert!(replies.message().await.unwrap().is_none(), "the stream ends with status OK");
+    assert!(
+        replies.message().await.unwrap().is_none(),
+        "the stream ends with status OK"
+    );
 }

@@ -4,6 +4,8 @@
 //! plainly that it did not run, and passes, unless `TOLLGATE_REQUIRE_NGINX=1` (set by
 //! `.ci/run`), which turns a missing nginx into a failure.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::io::Write as _;
@@ -98,23 +100,53 @@ require = "anonymous"
     let seen = upstream.last();
     assert_eq!(seen.uri, "/api/orders?page=2");
     let subs: Vec<_> = seen.headers.get_all("x-auth-sub").iter().collect();
-    assert_eq!(subs, [DEFAULT_CLIENT_ID], "the claim, copied by auth_request_set");
+    assert_eq!(
+        subs,
+        [DEFAULT_CLIENT_ID],
+        "the claim, copied by auth_request_set"
+    );
 
     let reached = upstream.seen().len();
     let missing = client.get(url("/api/orders")).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(missing.headers()["www-authenticate"], r#"Bearer realm="api""#, "the challenge is passed back");
+    assert_eq!(
+        missing.headers()["www-authenticate"],
+        r#"Bearer realm="api""#,
+        "the challenge is passed back"
+    );
 
-    let invalid = client.get(url("/api/orders")).bearer_auth(format!("{read}x")).send().await.unwrap();
+    let invalid = client
+        .get(url("/api/orders"))
+        .bearer_auth(format!("{read}x"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(invalid.status(), StatusCode::UNAUTHORIZED);
     let challenge = invalid.headers()["www-authenticate"].to_str().unwrap();
-    assert!(challenge.contains(r#"error="invalid_token""#), "{challenge}");
+    assert!(
+        challenge.contains(r#"error="invalid_token""#),
+        "{challenge}"
+    );
 
-    let forbidden = client.get(url("/api/orders")).bearer_auth(&write).send().await.unwrap();
+    let forbidden = client
+        .get(url("/api/orders"))
+        .bearer_auth(&write)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
-    let unrouted = client.delete(url("/api/orders")).bearer_auth(&read).send().await.unwrap();
+    let unrouted = client
+        .delete(url("/api/orders"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unrouted.status(), StatusCode::FORBIDDEN);
-    assert_eq!(upstream.seen().len(), reached, "no refused request reached the upstream");
+    assert_eq!(
+        upstream.seen().len(),
+        reached,
+        "no refused request reached the upstream"
+    );
 
     // An anonymous route: a client-sent x-auth-sub never reaches the upstream.
     let public = client

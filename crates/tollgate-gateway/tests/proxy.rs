@@ -1,5 +1,7 @@
 //! The reverse proxy end to end over loopback: a real issuer, the gateway, a real upstream.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use base64::Engine as _;
@@ -99,8 +101,17 @@ async fn an_allowed_request_reaches_the_upstream_with_claim_headers_and_forwarde
     assert_eq!(seen.uri, "/orders/42?full=1");
     assert_eq!(seen.version, http::Version::HTTP_11);
     let h = &seen.headers;
-    let all = |name: &str| h.get_all(name).iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>();
-    assert_eq!(all("x-auth-sub"), [DEFAULT_CLIENT_ID], "the client's value was removed");
+    let all = |name: &str| {
+        h.get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        all("x-auth-sub"),
+        [DEFAULT_CLIENT_ID],
+        "the client's value was removed"
+    );
     assert_eq!(all("x-auth-client-id"), [DEFAULT_CLIENT_ID]);
     assert_eq!(all("x-auth-scope"), ["orders/read"]);
     assert_eq!(all("x-auth-groups"), ["admins,ops"]);
@@ -111,9 +122,20 @@ async fn an_allowed_request_reaches_the_upstream_with_claim_headers_and_forwarde
     assert_eq!(claims["iss"], issuer.issuer_url());
     assert_eq!(claims["client_id"], DEFAULT_CLIENT_ID);
     assert_eq!(claims["version"], 2, "extra claims are included");
-    assert_eq!(claims["cognito:groups"], serde_json::json!(["admins", "ops"]));
-    assert_eq!(all("authorization"), [format!("Bearer {token}")], "forwarded by default");
-    assert_eq!(all("x-forwarded-for"), ["127.0.0.1"], "the client's value was replaced");
+    assert_eq!(
+        claims["cognito:groups"],
+        serde_json::json!(["admins", "ops"])
+    );
+    assert_eq!(
+        all("authorization"),
+        [format!("Bearer {token}")],
+        "forwarded by default"
+    );
+    assert_eq!(
+        all("x-forwarded-for"),
+        ["127.0.0.1"],
+        "the client's value was replaced"
+    );
     assert_eq!(all("x-forwarded-host"), [gateway.addr.to_string()]);
     assert_eq!(all("x-forwarded-proto"), ["http"]);
     assert_eq!(all("host"), [upstream.addr.to_string()]);
@@ -153,11 +175,23 @@ async fn rejections_are_the_librarys_and_nothing_reaches_the_upstream() {
     );
 
     for path in ["/closed", "/not-routed"] {
-        let response = client.get(gateway.url(path)).bearer_auth(&read).send().await.unwrap();
+        let response = client
+            .get(gateway.url(path))
+            .bearer_auth(&read)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
-        assert!(challenge(&response).contains(r#"error="insufficient_scope""#), "{path}");
+        assert!(
+            challenge(&response).contains(r#"error="insufficient_scope""#),
+            "{path}"
+        );
         let response = client.get(gateway.url(path)).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path} without a token");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "{path} without a token"
+        );
     }
 
     let answer = common::raw(
@@ -171,10 +205,18 @@ async fn rejections_are_the_librarys_and_nothing_reaches_the_upstream() {
     assert_eq!(answer.status, 400, "two Authorization fields");
 
     // A method the route does not list is unmatched: denied.
-    let response = client.delete(gateway.url("/orders/1")).bearer_auth(&read).send().await.unwrap();
+    let response = client
+        .delete(gateway.url("/orders/1"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 
-    assert!(upstream.seen().is_empty(), "no rejected request was forwarded");
+    assert!(
+        upstream.seen().is_empty(),
+        "no rejected request was forwarded"
+    );
 }
 
 #[tokio::test]
@@ -194,8 +236,16 @@ async fn spoofed_claim_headers_are_removed_on_anonymous_routes_too() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let seen = upstream.last();
-    for name in ["x-auth-sub", "x-auth-scope", "x-auth-claims", "x-auth-client-id"] {
-        assert!(!seen.headers.contains_key(name), "{name} reached the upstream");
+    for name in [
+        "x-auth-sub",
+        "x-auth-scope",
+        "x-auth-claims",
+        "x-auth-client-id",
+    ] {
+        assert!(
+            !seen.headers.contains_key(name),
+            "{name} reached the upstream"
+        );
     }
 
     // With a valid token on an anonymous route, the claims are the token's.
@@ -239,7 +289,11 @@ async fn authorization_can_be_stripped() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(!upstream.last().headers.contains_key("authorization"));
-    let response = common::http1().get(gateway.url("/orders/1")).send().await.unwrap();
+    let response = common::http1()
+        .get(gateway.url("/orders/1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(challenge(&response), r#"Bearer realm="orders""#);
 }
 
@@ -260,13 +314,20 @@ async fn http2_clients_and_h2c_upstreams() {
     assert_eq!(response.version(), http::Version::HTTP_2);
     assert_eq!(response.status(), StatusCode::OK);
     let seen = upstream.last();
-    assert_eq!(seen.version, http::Version::HTTP_11, "h2 client, HTTP/1.1 upstream");
+    assert_eq!(
+        seen.version,
+        http::Version::HTTP_11,
+        "h2 client, HTTP/1.1 upstream"
+    );
     assert_eq!(seen.headers["x-auth-sub"], DEFAULT_CLIENT_ID);
     assert_eq!(seen.headers["x-forwarded-host"], gateway.addr.to_string());
 
     let gateway = common::start(
-        &config(&common::issuer_toml(&issuer), &upstream.url(), "")
-            .replacen("\n\n[claim_headers]", "\nhttp2 = true\n\n[claim_headers]", 1),
+        &config(&common::issuer_toml(&issuer), &upstream.url(), "").replacen(
+            "\n\n[claim_headers]",
+            "\nhttp2 = true\n\n[claim_headers]",
+            1,
+        ),
     )
     .await;
     for client in [common::http1(), common::http2()] {
@@ -277,7 +338,11 @@ async fn http2_clients_and_h2c_upstreams() {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(upstream.last().version, http::Version::HTTP_2, "h2c upstream");
+        assert_eq!(
+            upstream.last().version,
+            http::Version::HTTP_2,
+            "h2c upstream"
+        );
     }
 }
 
@@ -378,7 +443,10 @@ async fn ambiguous_paths_are_refused_before_routing() {
         ),
     )
     .await;
-    assert_eq!(answer.status, 403, "/%6Frders is /orders: orders/read is needed");
+    assert_eq!(
+        answer.status, 403,
+        "/%6Frders is /orders: orders/read is needed"
+    );
     assert!(upstream.seen().is_empty());
 }
 
@@ -395,7 +463,10 @@ async fn hop_by_hop_headers_are_removed_both_ways() {
     )
     .await;
     assert_eq!(answer.status, 200);
-    assert!(answer.header("x-private").is_empty(), "named by the upstream's Connection");
+    assert!(
+        answer.header("x-private").is_empty(),
+        "named by the upstream's Connection"
+    );
     assert!(answer.header("keep-alive").is_empty());
     assert_eq!(answer.header("x-public"), ["1"]);
     let seen = upstream.last();
@@ -403,7 +474,10 @@ async fn hop_by_hop_headers_are_removed_both_ways() {
         assert!(!seen.headers.contains_key(name), "{name} was forwarded");
     }
     assert_eq!(seen.headers["x-kept"], "1");
-    assert_eq!(seen.headers["te"], "trailers", "trailers stay acceptable (gRPC)");
+    assert_eq!(
+        seen.headers["te"], "trailers",
+        "trailers stay acceptable (gRPC)"
+    );
 }
 
 #[tokio::test]
@@ -431,7 +505,10 @@ async fn websocket_upgrades_pass_after_authentication() {
 
     let token = common::token(&issuer, &["orders/read"]);
     let mut stream = tokio::net::TcpStream::connect(gateway.addr).await.unwrap();
-    stream.write_all(handshake(Some(&token)).as_bytes()).await.unwrap();
+    stream
+        .write_all(handshake(Some(&token)).as_bytes())
+        .await
+        .unwrap();
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
         let mut byte = [0u8; 1];
@@ -448,7 +525,10 @@ async fn websocket_upgrades_pass_after_authentication() {
         stream.write_all(message).await.unwrap();
         let mut echoed = vec![0u8; message.len()];
         stream.read_exact(&mut echoed).await.unwrap();
-        assert_eq!(echoed, message, "bytes cross the upgraded connection both ways");
+        assert_eq!(
+            echoed, message,
+            "bytes cross the upgraded connection both ways"
+        );
     }
 }
 
@@ -473,7 +553,9 @@ async fn header_size_and_connections_are_limited() {
 
     // Connection A holds the only slot; B's request waits until A closes.
     let mut a = tokio::net::TcpStream::connect(gateway.addr).await.unwrap();
-    a.write_all(b"GET /hold/a HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    a.write_all(b"GET /hold/a HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
     assert_eq!(upstream.arrived().await, "/hold/a");
     let mut b = tokio::net::TcpStream::connect(gateway.addr).await.unwrap();
     b.write_all(b"GET /public/b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -484,7 +566,9 @@ async fn header_size_and_connections_are_limited() {
     let n = a.read(&mut buf).await.unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
     // A second exchange on A: B, sent before it, was not served meanwhile.
-    a.write_all(b"GET /public/a2 HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    a.write_all(b"GET /public/a2 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
     let n = a.read(&mut buf).await.unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
     assert!(
@@ -537,7 +621,11 @@ async fn graceful_shutdown_drains_requests_in_flight() {
     upstream.release();
     let response = in_flight.await.unwrap().unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.text().await.unwrap(), "released", "the request in flight completed");
+    assert_eq!(
+        response.text().await.unwrap(),
+        "released",
+        "the request in flight completed"
+    );
     gateway.stop().await;
 }
 
@@ -556,7 +644,10 @@ async fn the_drain_deadline_closes_what_is_left() {
     gateway.begin_stop();
     let task = gateway.task.take().unwrap();
     task.await.unwrap();
-    assert!(in_flight.await.unwrap().is_err(), "the held request was cut at the deadline");
+    assert!(
+        in_flight.await.unwrap().is_err(),
+        "the held request was cut at the deadline"
+    );
 }
 
 #[tokio::test]
@@ -584,9 +675,20 @@ async fn admin_endpoints() {
     }
     assert!(ready, "/readyz never became ready");
     let token = common::token(&issuer, &["orders/read"]);
-    client.get(gateway.url("/orders/1")).bearer_auth(&token).send().await.unwrap();
+    client
+        .get(gateway.url("/orders/1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     let metrics = get("/metrics").await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("tollgate_gateway_requests_total"), "{metrics}");
+    assert!(
+        metrics.contains("tollgate_gateway_requests_total"),
+        "{metrics}"
+    );
     assert!(!metrics.contains(&token));
-    assert_eq!(get("/nothing").await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        get("/nothing").await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
 }

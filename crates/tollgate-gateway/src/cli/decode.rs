@@ -21,8 +21,14 @@ fn decode(token: &str) -> Result<Value, String> {
             "header": segment(header, "header")?,
             "claims": segment(payload, "payload")?,
         })),
-        [_, _, _, _, _] => Err("this is an encrypted token (JWE, five parts): it cannot be decoded without the key".to_owned()),
-        _ => Err(format!("a signed token has three parts separated by dots; this has {}", parts.len())),
+        [_, _, _, _, _] => Err(
+            "this is an encrypted token (JWE, five parts): it cannot be decoded without the key"
+                .to_owned(),
+        ),
+        _ => Err(format!(
+            "a signed token has three parts separated by dots; this has {}",
+            parts.len()
+        )),
     }
 }
 

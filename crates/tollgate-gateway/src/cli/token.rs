@@ -93,7 +93,10 @@ async fn request(args: &TokenArgs) -> Result<String, String> {
     }
     let answer = client
         .post(url)
-        .header(reqwest::header::AUTHORIZATION, basic(&args.client_id, &secret))
+        .header(
+            reqwest::header::AUTHORIZATION,
+            basic(&args.client_id, &secret),
+        )
         .header(reqwest::header::ACCEPT, "application/json")
         .form(&form)
         .send()
@@ -110,8 +113,9 @@ async fn request(args: &TokenArgs) -> Result<String, String> {
     if args.json {
         return Ok(body);
     }
-    let value: serde_json::Value = serde_json::from_str(&body)
-        .map_err(|_| format!("the token endpoint answered {status} with a body that is not JSON"))?;
+    let value: serde_json::Value = serde_json::from_str(&body).map_err(|_| {
+        format!("the token endpoint answered {status} with a body that is not JSON")
+    })?;
     value
         .get("access_token")
         .and_then(serde_json::Value::as_str)

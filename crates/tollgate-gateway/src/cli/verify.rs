@@ -31,7 +31,12 @@ enum Use {
 #[derive(Debug, Args)]
 pub(super) struct VerifyArgs {
     /// The trusted issuer, exactly as tokens carry it in `iss`.
-    #[arg(long, value_name = "URL", required_unless_present = "config", conflicts_with = "config")]
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "config",
+        conflicts_with = "config"
+    )]
     issuer: Option<String>,
     /// What kind of issuer it is.
     #[arg(long, value_enum, default_value_t = Kind::Auto, conflicts_with = "config")]
@@ -171,7 +176,9 @@ mod tests {
         assert!(looks_like_cognito(
             "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
         ));
-        assert!(looks_like_cognito("http://127.0.0.1:4566/us-east-1_TestPool1"));
+        assert!(looks_like_cognito(
+            "http://127.0.0.1:4566/us-east-1_TestPool1"
+        ));
         assert!(!looks_like_cognito("https://sso.example.com/realms/prod"));
         assert!(!looks_like_cognito("https://login.example.com/my_tenant"));
     }

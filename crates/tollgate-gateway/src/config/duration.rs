@@ -82,7 +82,9 @@ mod tests {
         assert_eq!(parse("5m"), Some(Duration::from_secs(300)));
         assert_eq!(parse("2h"), Some(Duration::from_secs(7200)));
         assert_eq!(parse("1d"), Some(Duration::from_secs(86_400)));
-        for bad in ["", "s", "30", "1.5s", " 30s", "30 s", "-1s", "30S", "1w", "1s1m"] {
+        for bad in [
+            "", "s", "30", "1.5s", " 30s", "30 s", "-1s", "30S", "1w", "1s1m",
+        ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
     }

@@ -57,10 +57,8 @@ pub(crate) fn expand(
                 return Err("`${` without a closing `}`".to_owned());
             };
             let name = &tail[..end];
-            let valid = !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            let valid =
+                !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
             if !valid {
                 return Err(format!(
                     "`${{{name}}}` is not a variable name (letters, digits and `_`)"

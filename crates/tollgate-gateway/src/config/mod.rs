@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use http::uri::{Authority, Scheme};
-use toml::Spanned;
 use tollgate_verify::{Issuer, Verifier, VerifierBuilder};
+use toml::Spanned;
 
 pub use error::{ConfigError, Location};
 
@@ -274,14 +274,16 @@ fn build(
     let listen = listen_address(source, raw.listen.as_ref(), LISTEN_ENV, "listen", lookup)?;
     let listen = match listen {
         Some(listen) => listen,
-        None => DEFAULT_LISTEN.parse().map_err(|_| ConfigError::InvalidListen {
-            at: Location {
-                line: 0,
-                column: 0,
-                key: "listen".to_owned(),
-            },
-            value: DEFAULT_LISTEN.to_owned(),
-        })?,
+        None => DEFAULT_LISTEN
+            .parse()
+            .map_err(|_| ConfigError::InvalidListen {
+                at: Location {
+                    line: 0,
+                    column: 0,
+                    key: "listen".to_owned(),
+                },
+                value: DEFAULT_LISTEN.to_owned(),
+            })?,
     };
     let admin = listen_address(
         source,
@@ -448,16 +450,15 @@ fn upstream_config(
         return Err(invalid("the URL cannot have a query"));
     }
     let prefix = uri.path().trim_end_matches('/').to_owned();
-    let timeout = |d: &Option<duration::ConfigDuration>, default: Duration, what: &'static str| {
-        match d {
+    let timeout =
+        |d: &Option<duration::ConfigDuration>, default: Duration, what: &'static str| match d {
             Some(d) if d.get().is_zero() => Err(ConfigError::InvalidLimit {
                 at: source.at(d.0.span(), format!("upstream.{name}")),
                 problem: what,
             }),
             Some(d) => Ok(d.get()),
             None => Ok(default),
-        }
-    };
+        };
     Ok(UpstreamConfig {
         name: name.to_owned(),
         scheme,

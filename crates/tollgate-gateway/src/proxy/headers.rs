@@ -15,17 +15,17 @@ const FORWARDED: HeaderName = HeaderName::from_static("forwarded");
 /// Whether a comma-separated header holds `token` (case-insensitive).
 fn has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
     headers.get_all(name).iter().any(|value| {
-        value.to_str().is_ok_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case(token))
-        })
+        value
+            .to_str()
+            .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
     })
 }
 
 /// The `Upgrade` value of an HTTP/1.1 upgrade request (`Connection: upgrade` and
 /// `Upgrade: ...`), e.g. a WebSocket handshake.
 pub(crate) fn upgrade_request<B>(request: &Request<B>) -> Option<HeaderValue> {
-    if request.version() != Version::HTTP_11 || !has_token(request.headers(), &CONNECTION, "upgrade")
+    if request.version() != Version::HTTP_11
+        || !has_token(request.headers(), &CONNECTION, "upgrade")
     {
         return None;
     }
@@ -67,16 +67,12 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) -> bool {
 /// those names (and `Forwarded`) is dropped first; with it, the client address is appended to
 /// the incoming `X-Forwarded-For` and incoming `-Proto`/`-Host` are kept.
 pub(crate) fn set_forwarded<B>(request: &mut Request<B>, client: Option<SocketAddr>, trust: bool) {
-    let host = request
-        .headers()
-        .get(HOST)
-        .cloned()
-        .or_else(|| {
-            request
-                .uri()
-                .authority()
-                .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
-        });
+    let host = request.headers().get(HOST).cloned().or_else(|| {
+        request
+            .uri()
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    });
     let headers = request.headers_mut();
     let previous_for = if trust {
         headers

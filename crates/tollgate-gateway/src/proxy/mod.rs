@@ -167,7 +167,11 @@ async fn forward(
             return local(StatusCode::GATEWAY_TIMEOUT);
         }
         Ok(Err(error)) => {
-            let kind = if error.is_connect() { "connect" } else { "request" };
+            let kind = if error.is_connect() {
+                "connect"
+            } else {
+                "request"
+            };
             tracing::warn!(target: "tollgate::gateway", upstream = %config.name, kind, error = %error, "upstream failed");
             metrics::counter!("tollgate_gateway_upstream_errors_total", "upstream" => config.name.clone(), "kind" => kind).increment(1);
             return local(StatusCode::BAD_GATEWAY);

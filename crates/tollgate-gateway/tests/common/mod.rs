@@ -1,7 +1,13 @@
 //! Helpers of the gateway's end-to-end tests: a test issuer, an upstream HTTP server that
 //! records what reaches it, and the gateway itself on loopback.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 pub mod nginx;
 pub mod upstream;
@@ -147,7 +153,12 @@ pub fn parse_answer(bytes: &[u8]) -> RawAnswer {
     let end = bytes
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no complete answer head in {:?}", String::from_utf8_lossy(bytes)));
+        .unwrap_or_else(|| {
+            panic!(
+                "no complete answer head in {:?}",
+                String::from_utf8_lossy(bytes)
+            )
+        });
     let head = std::str::from_utf8(&bytes[..end]).expect("UTF-8 head");
     let mut lines = head.split("\r\n");
     let status = lines

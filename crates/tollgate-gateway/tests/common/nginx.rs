@@ -83,7 +83,8 @@ impl Nginx {
                 return Ok(nginx);
             }
             if let Ok(Some(status)) = nginx.child.try_wait() {
-                let log = std::fs::read_to_string(nginx.dir.join("logs/error.log")).unwrap_or_default();
+                let log =
+                    std::fs::read_to_string(nginx.dir.join("logs/error.log")).unwrap_or_default();
                 return Err(format!("nginx exited ({status}): {log}"));
             }
             if Instant::now() > deadline {

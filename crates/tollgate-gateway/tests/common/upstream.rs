@@ -78,7 +78,9 @@ impl Upstream {
 type Body = Either<Incoming, Full<Bytes>>;
 
 fn full(status: StatusCode, body: &'static str) -> Response<Body> {
-    let mut response = Response::new(Either::Right(Full::new(Bytes::from_static(body.as_bytes()))));
+    let mut response = Response::new(Either::Right(Full::new(Bytes::from_static(
+        body.as_bytes(),
+    ))));
     *response.status_mut() = status;
     response
 }
