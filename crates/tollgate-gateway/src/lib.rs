@@ -40,3 +40,8 @@ mod server;
 
 pub use config::{Config, ConfigError, Location};
 pub use server::{Gateway, ServeError, shutdown_signal};
+
+/// The README's code blocks, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

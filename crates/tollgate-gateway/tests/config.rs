@@ -327,3 +327,15 @@ fn limits_listen_and_environment() {
         message.contains("environment variable `TOLLGATE_TEST_SURELY_UNSET_VARIABLE` is not set")
     );
 }
+
+#[test]
+fn the_readme_configuration_is_valid() {
+    let readme = include_str!("../README.md");
+    let start = readme.find("```toml\n").unwrap() + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let text = readme[start..end].replace("${USER_POOL_ID}", "eu-west-1_AbCdEf123");
+    let config = Config::parse(&text, Path::new(".")).unwrap();
+    assert_eq!(config.route_count(), 4);
+    assert_eq!(config.upstream_count(), 2);
+    config.build_verifier().unwrap();
+}
