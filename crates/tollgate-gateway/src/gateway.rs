@@ -91,7 +91,7 @@ struct Record {
 impl Record {
     fn finish(&self, status: StatusCode) {
         let mode = self.mode.as_str();
-        metrics::counter!("tollgate_gateway_requests_total", "mode" => mode, "status" => status.as_str().to_owned())
+        metrics::counter!("tollgate_gateway_requests_total", "mode" => mode, "status" => status_label(status))
             .increment(1);
         metrics::histogram!("tollgate_gateway_request_duration_seconds", "mode" => mode)
             .record(self.started.elapsed().as_secs_f64());
@@ -111,6 +111,26 @@ impl Record {
                 micros = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX),
             );
         }
+    }
+}
+
+/// The status as a metrics label without allocating (the codes the gateway sees, then the
+/// class).
+fn status_label(status: StatusCode) -> &'static str {
+    const KNOWN: [&str; 17] = [
+        "101", "200", "201", "204", "301", "302", "304", "400", "401", "403", "404", "405", "429",
+        "500", "502", "503", "504",
+    ];
+    let code = status.as_str();
+    if let Some(known) = KNOWN.iter().find(|k| **k == code) {
+        return known;
+    }
+    match status.as_u16() / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
     }
 }
 
