@@ -314,6 +314,11 @@ impl Server {
     fn pid(&self) -> String {
         self.child.id().to_string()
     }
+
+    /// The child's process id.
+    pub(crate) fn id(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Server {
@@ -471,11 +476,26 @@ pub(crate) fn measure(
 }
 
 fn run_client(server: &Server, warm: &[u8], workload: &Workload, config: &Config) -> Stats {
+    measure_at(server.addr, &[server.child.id()], warm, workload, config)
+}
+
+/// Measures `workload` against a server already listening at `addr` (started by the caller,
+/// for example a binary other than this one), counting the CPU time of the processes `pids`
+/// as the server's.
+pub(crate) fn measure_at(
+    addr: SocketAddr,
+    pids: &[u32],
+    warm: &[u8],
+    workload: &Workload,
+    config: &Config,
+) -> Stats {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let server_pid = server.pid();
+    let pids: Vec<String> = pids.iter().map(u32::to_string).collect();
+    let server_cpu = || pids.iter().map(|p| cpu_ticks(p)).sum::<u64>();
+    let server_faults = || pids.iter().map(|p| minor_faults(p)).sum::<u64>();
     let me = std::process::id().to_string();
     let tick = clock_ticks_per_second();
     runtime.block_on(async {
@@ -487,7 +507,7 @@ fn run_client(server: &Server, warm: &[u8], workload: &Workload, config: &Config
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..config.connections {
             tasks.spawn(connection(
-                server.addr,
+                addr,
                 Arc::clone(&warm),
                 workload.clone(),
                 Arc::clone(&next),
@@ -497,8 +517,8 @@ fn run_client(server: &Server, warm: &[u8], workload: &Workload, config: &Config
         }
         // CPU clocks at the start of the measured phase.
         tokio::time::sleep_until(warm_end.into()).await;
-        let server_before = cpu_ticks(&server_pid);
-        let faults_before = minor_faults(&server_pid);
+        let server_before = server_cpu();
+        let faults_before = server_faults();
         let client_before = cpu_ticks(&me);
         let mut latencies = Vec::new();
         let mut stats = Stats::default();
@@ -511,8 +531,8 @@ fn run_client(server: &Server, warm: &[u8], workload: &Workload, config: &Config
             finished = finished.max(result.finished);
             latencies.extend(result.latencies_us);
         }
-        let server_ticks = cpu_ticks(&server_pid).saturating_sub(server_before);
-        let faults = minor_faults(&server_pid).saturating_sub(faults_before);
+        let server_ticks = server_cpu().saturating_sub(server_before);
+        let faults = server_faults().saturating_sub(faults_before);
         let client_ticks = cpu_ticks(&me).saturating_sub(client_before);
         stats.requests = stats.success + stats.failure;
         stats.seconds = finished.saturating_duration_since(warm_end).as_secs_f64();
