@@ -14,8 +14,6 @@ use crate::config::{ConfigError, Source};
 #[derive(Debug, Clone)]
 pub(crate) struct IssuerPlan {
     pub(crate) issuers: Vec<Issuer>,
-    /// The allowlist every issuer shares (see [`algorithms`]).
-    algorithms: Vec<Algorithm>,
     keys: KeyPolicy,
     leeway: Option<Duration>,
     max_token_age: Option<Duration>,
@@ -49,7 +47,9 @@ fn supported_algorithms() -> String {
 
 impl IssuerPlan {
     fn builder_for(&self, issuers: &[Issuer]) -> VerifierBuilder {
-        let mut builder = Verifier::builder().algorithms(self.algorithms.iter().copied());
+        // Each issuer carries its own allowlist (`Issuer::algorithms`); issuers without one
+        // keep the library's default, RS256 only.
+        let mut builder = Verifier::builder();
         for issuer in issuers {
             builder = builder.issuer(issuer.clone());
         }
@@ -111,7 +111,6 @@ pub(crate) fn plan(
         |d: &Option<crate::config::duration::ConfigDuration>| d.as_ref().map(|d| d.get());
     let mut plan = IssuerPlan {
         issuers: Vec::with_capacity(raw.issuer.len()),
-        algorithms: vec![Algorithm::Rs256],
         keys: KeyPolicy {
             refresh: duration(&raw.keys.refresh),
             min_refresh: duration(&raw.keys.min_refresh),
@@ -125,11 +124,13 @@ pub(crate) fn plan(
         max_lifetime: duration(&raw.verify.max_lifetime),
         max_token_len: raw.verify.max_token_len.as_ref().map(|n| *n.get_ref()),
     };
-    plan.algorithms = algorithms(source, &raw.issuer)?;
     for (index, spanned) in raw.issuer.iter().enumerate() {
         let key = format!("issuer[{index}]");
         let at = source.at(spanned.span(), key.clone());
-        let issuer = issuer(source, spanned.get_ref(), &key, base_dir)?;
+        let mut issuer = issuer(source, spanned.get_ref(), &key, base_dir)?;
+        if let Some(list) = algorithms(source, spanned.get_ref(), &key)? {
+            issuer = issuer.algorithms(list);
+        }
         if plan.issuers.iter().any(|known| known.iss() == issuer.iss()) {
             return Err(ConfigError::IssuerSettings {
                 at,
@@ -144,55 +145,35 @@ pub(crate) fn plan(
     Ok(plan)
 }
 
-/// The verifier's allowlist from the issuers' `algorithms`.
-///
-/// This build has one allowlist for every issuer (`VerifierBuilder::algorithms`), so the
-/// issuers must agree (an issuer without the key allows `RS256` only). Per-issuer allowlists
-/// (`Issuer::algorithms`) will replace this check: then each issuer gets its own list.
+/// An issuer's `algorithms` (its own allowlist, checked before any key lookup); `None` when
+/// the key is absent (the library's default, RS256 only).
 fn algorithms(
     source: &Source<'_>,
-    issuers: &[Spanned<RawIssuer>],
-) -> Result<Vec<Algorithm>, ConfigError> {
-    let mut shared: Option<Vec<Algorithm>> = None;
-    for (index, issuer) in issuers.iter().enumerate() {
-        let mut list = vec![Algorithm::Rs256];
-        if let Some(names) = &issuer.get_ref().algorithms {
-            let key = format!("issuer[{index}].algorithms");
-            if names.get_ref().is_empty() {
-                return Err(ConfigError::EmptyList {
-                    at: source.at(names.span(), key),
-                });
-            }
-            list.clear();
-            for name in names.get_ref() {
-                let algorithm = parse_algorithm(name.get_ref()).ok_or_else(|| {
-                    ConfigError::UnknownAlgorithm {
-                        at: source.at(name.span(), key.clone()),
-                        name: name.get_ref().clone(),
-                        supported: supported_algorithms(),
-                    }
-                })?;
-                list.push(algorithm);
-            }
-        }
-        list.sort();
-        list.dedup();
-        match &shared {
-            Some(first) if *first != list => {
-                let span = issuer
-                    .get_ref()
-                    .algorithms
-                    .as_ref()
-                    .map_or(issuer.span(), Spanned::span);
-                return Err(ConfigError::DifferingAlgorithms {
-                    at: source.at(span, format!("issuer[{index}].algorithms")),
-                });
-            }
-            Some(_) => {}
-            None => shared = Some(list),
+    issuer: &RawIssuer,
+    key: &str,
+) -> Result<Option<Vec<Algorithm>>, ConfigError> {
+    let Some(names) = &issuer.algorithms else {
+        return Ok(None);
+    };
+    let key = format!("{key}.algorithms");
+    if names.get_ref().is_empty() {
+        return Err(ConfigError::EmptyList {
+            at: source.at(names.span(), key),
+        });
+    }
+    let mut list = Vec::with_capacity(names.get_ref().len());
+    for name in names.get_ref() {
+        let algorithm =
+            parse_algorithm(name.get_ref()).ok_or_else(|| ConfigError::UnknownAlgorithm {
+                at: source.at(name.span(), key.clone()),
+                name: name.get_ref().clone(),
+                supported: supported_algorithms(),
+            })?;
+        if !list.contains(&algorithm) {
+            list.push(algorithm);
         }
     }
-    Ok(shared.unwrap_or_else(|| vec![Algorithm::Rs256]))
+    Ok(Some(list))
 }
 
 fn strings(list: &Option<Spanned<Vec<crate::config::env::EnvString>>>) -> Option<Vec<String>> {

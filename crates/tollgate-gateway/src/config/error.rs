@@ -204,15 +204,6 @@ pub enum ConfigError {
         /// The names that are supported.
         supported: String,
     },
-    /// Issuers with different `algorithms` lists: this build has one list for every issuer.
-    #[error(
-        "{at}: issuers with different `algorithms` lists need per-issuer allowlists, which \
-         this build does not have yet; give every issuer the same list"
-    )]
-    DifferingAlgorithms {
-        /// Where (the first issuer whose list differs).
-        at: Location,
-    },
     /// Settings of an issuer that do not fit its kind, or are missing.
     #[error("{at}: {problem}")]
     IssuerSettings {
@@ -302,7 +293,6 @@ impl ConfigError {
             | Self::ReservedHeaderName { at, .. }
             | Self::InvalidClaimHeader { at, .. }
             | Self::UnknownAlgorithm { at, .. }
-            | Self::DifferingAlgorithms { at }
             | Self::IssuerSettings { at, .. }
             | Self::Issuer { at, .. }
             | Self::InvalidListen { at, .. }
