@@ -5,6 +5,8 @@
 //! ```text
 //! cargo bench -p tollgate-gateway --bench gateway_load
 //! LOAD_SECONDS=5 LOAD_ROUNDS=5 cargo bench -p tollgate-gateway --bench gateway_load   # longer
+//! GATEWAY_ONLY=serve LOAD_SECONDS=10 LOAD_ROUNDS=1 cargo bench -p tollgate-gateway --bench gateway_load   # one row, to profile
+//! GATEWAY_ONLY=serve GATEWAY_WRAP="valgrind --tool=callgrind" LOAD_ROUNDS=1 cargo bench ...  # instructions
 //! ```
 //!
 //! The load generator, the process pinning and the bookkeeping are the root package's
@@ -16,8 +18,12 @@
 //! - the gateway: the `tollgate` binary (`tollgate serve --workers LOAD_WORKERS`), a static
 //!   key set, one route requiring `orders/read`, the `sub` claim forwarded, logs at `warn`;
 //! - nginx (Debian's package; skipped with a note when missing): `proxy_pass` to the
-//!   upstream, one process (`master_process off`, `worker_processes 1`), `access_log off`,
-//!   upstream keep-alive.
+//!   upstream, one process (`master_process off`, `worker_processes 1`, like the gateway's
+//!   one worker thread), `access_log off`, `proxy_http_version 1.1` with a keep-alive pool to
+//!   the upstream, and the `X-Forwarded-For`/`-Proto`/`-Host` headers the gateway sets.
+//!   `keepalive_requests` is raised on both sides (nginx's default closes a keep-alive
+//!   connection after 1,000 requests; the load generator does not reconnect, and neither the
+//!   gateway nor hyper-util's pool has such a limit).
 //!
 //! "Server CPU µs/req" counts the proxy's own process (the gateway's, or nginx's); the direct
 //! row counts the upstream. Every request carries the same `Authorization` header. Ratios are
@@ -78,13 +84,17 @@ struct GatewayProcess {
 
 impl GatewayProcess {
     fn start(config_file: &std::path::Path, config: &Config) -> Self {
-        let mut command = if config.pin {
-            let mut c = Command::new("taskset");
-            c.args(["-c", "0", BIN]);
-            c
-        } else {
-            Command::new(BIN)
-        };
+        // `GATEWAY_WRAP="valgrind --tool=callgrind"`: a command (split on spaces) that runs
+        // the gateway, for profiling.
+        let wrap = std::env::var("GATEWAY_WRAP").unwrap_or_default();
+        let mut argv: Vec<&str> = Vec::new();
+        if config.pin {
+            argv.extend(["taskset", "-c", "0"]);
+        }
+        argv.extend(wrap.split_whitespace());
+        argv.push(BIN);
+        let mut command = Command::new(argv[0]);
+        command.args(&argv[1..]);
         let mut child = command
             .args(["serve", "--config"])
             .arg(config_file)
@@ -114,7 +124,19 @@ impl GatewayProcess {
 }
 
 impl Drop for GatewayProcess {
+    /// SIGTERM first (the gateway drains and exits, so a profiler wrapping it can write its
+    /// data), SIGKILL if it is still running a minute later.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -238,6 +260,13 @@ fn main() {
         "tollgate forward-auth, 1 repeated token",
         Target::ForwardAuth,
     ));
+    // `GATEWAY_ONLY=<text>`: only the measurements whose label contains it (for profiling;
+    // the ratios at the end then print only for what ran).
+    let all_targets = targets.clone();
+    if let Ok(only) = std::env::var("GATEWAY_ONLY") {
+        targets.retain(|(label, _)| label.contains(only.as_str()));
+        println!("GATEWAY_ONLY={only}: {} measurement(s)", targets.len());
+    }
     println!();
 
     let mut results = Results::new(config.rounds);
@@ -276,10 +305,15 @@ fn main() {
                     let upstream_addr = upstream.addr;
                     let nginx = nginx::Nginx::start(binary, |listen| {
                         format!(
-                            "  upstream app {{ server {upstream_addr}; keepalive 64; }}\n\
-                             server {{\n    listen {listen};\n    location / {{\n      \
+                            "  upstream app {{\n    server {upstream_addr};\n    \
+                             keepalive 64;\n    keepalive_requests 1000000;\n  }}\n\
+                             server {{\n    listen {listen};\n    \
+                             keepalive_requests 1000000;\n    location / {{\n      \
                              proxy_pass http://app;\n      proxy_http_version 1.1;\n      \
-                             proxy_set_header Connection \"\";\n    }}\n  }}"
+                             proxy_set_header Connection \"\";\n      \
+                             proxy_set_header X-Forwarded-For $remote_addr;\n      \
+                             proxy_set_header X-Forwarded-Proto $scheme;\n      \
+                             proxy_set_header X-Forwarded-Host $host;\n    }}\n  }}"
                         )
                     })
                     .unwrap();
@@ -310,8 +344,8 @@ fn main() {
         load::foreign_builds().len()
     );
     println!();
-    let direct = targets[0].0;
-    let gateway = targets[1].0;
+    let direct = all_targets[0].0;
+    let gateway = all_targets[1].0;
     print!(
         "{}",
         results.table(|label| (label != direct).then(|| direct.to_owned()), false)

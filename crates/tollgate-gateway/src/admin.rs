@@ -28,6 +28,22 @@ pub(crate) fn prometheus() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// How often [`upkeep`] drains the histograms (the exporter's own default).
+const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Drains the recorder's histogram samples into its summaries every [`UPKEEP_INTERVAL`],
+/// forever: what `PrometheusBuilder::install` does by itself and `install_recorder` leaves
+/// to its caller. Without it every request's samples are kept until the next scrape of
+/// `/metrics`: memory without bound when nobody scrapes.
+pub(crate) async fn upkeep(handle: &'static PrometheusHandle) {
+    let mut interval = tokio::time::interval(UPKEEP_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        handle.run_upkeep();
+    }
+}
+
 /// What the admin endpoints look at.
 #[derive(Debug)]
 pub(crate) struct AdminState {

@@ -42,11 +42,31 @@ const RESERVED: [&str; 22] = [
 
 const RESERVED_PREFIXES: [&str; 4] = ["grpc-", "sec-websocket-", "x-forwarded-", "x-original-"];
 
+/// A claim the verified token holds as a string (read without building JSON).
+type StringClaim = fn(&Claims) -> Option<&str>;
+
+/// The typed string claims, by name ([`Claims::get`] renders each to a JSON string).
+fn string_claim(name: &str) -> Option<StringClaim> {
+    Some(match name {
+        "sub" => Claims::subject,
+        "client_id" => Claims::client_id,
+        "token_use" => Claims::token_use,
+        "jti" => Claims::token_id,
+        "username" => Claims::username,
+        _ => return None,
+    })
+}
+
 #[derive(Debug, Clone)]
 enum ClaimSource {
     /// One claim: strings as they are, numbers and booleans as JSON, lists of strings joined
     /// by the separator, anything else as compact JSON.
-    Claim { name: String, separator: String },
+    Claim {
+        name: String,
+        separator: String,
+        /// The accessor when the claim is one of the typed strings.
+        string: Option<StringClaim>,
+    },
     /// Every claim, as base64url (no padding) of the JSON object.
     All,
 }
@@ -124,6 +144,7 @@ impl ClaimHeaders {
                 ClaimSource::Claim {
                     name: claim.clone(),
                     separator,
+                    string: string_claim(claim),
                 }
             };
             entries.push(ClaimHeader { header, source });
@@ -151,7 +172,17 @@ impl ClaimHeaders {
                     let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
                     HeaderValue::from_str(&encoded).ok()
                 }
-                ClaimSource::Claim { name, separator } => match claims.get(name) {
+                ClaimSource::Claim {
+                    string: Some(string),
+                    ..
+                } => match string(claims) {
+                    None => continue,
+                    // UTF-8 is allowed (obs-text); control characters are not.
+                    Some(text) => HeaderValue::from_bytes(text.as_bytes()).ok(),
+                },
+                ClaimSource::Claim {
+                    name, separator, ..
+                } => match claims.get(name) {
                     None | Some(Value::Null) => continue,
                     Some(value) => header_value(&value, separator),
                 },

@@ -14,7 +14,6 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -33,6 +32,7 @@ use crate::dispatch::{Dispatch, RouteIndex};
 use crate::forward_auth::{Allow, original_request};
 use crate::path::routing_path;
 use crate::proxy::{ClientAddr, Forward, ProxyBody, local};
+use crate::request_metrics::{Mode, RequestMetrics};
 use crate::requirement::GuardedBody;
 use crate::routes::RouteTable;
 
@@ -51,28 +51,14 @@ pub(crate) struct GatewayShared {
     /// `None` when no upstream is configured (forward-auth only).
     pub(crate) proxy: Option<ProxyService>,
     pub(crate) forward_auth: Option<(String, ForwardAuthService)>,
+    pub(crate) metrics: RequestMetrics,
 }
 
 /// The main listener's service, one clone per connection (it knows the client's address).
 #[derive(Debug, Clone)]
 pub(crate) struct GatewayService {
     pub(crate) shared: Arc<GatewayShared>,
-    pub(crate) client: Option<SocketAddr>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Mode {
-    Proxy,
-    ForwardAuth,
-}
-
-impl Mode {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Proxy => "proxy",
-            Self::ForwardAuth => "forward_auth",
-        }
-    }
+    pub(crate) client: Option<ClientAddr>,
 }
 
 /// What the access log and the metrics record when the answer is ready.
@@ -90,11 +76,8 @@ struct Record {
 
 impl Record {
     fn finish(&self, status: StatusCode) {
-        let mode = self.mode.as_str();
-        metrics::counter!("tollgate_gateway_requests_total", "mode" => mode, "status" => status_label(status))
-            .increment(1);
-        metrics::histogram!("tollgate_gateway_request_duration_seconds", "mode" => mode)
-            .record(self.started.elapsed().as_secs_f64());
+        let elapsed = self.started.elapsed();
+        self.shared.metrics.record(self.mode, status, elapsed);
         if let Some(path) = &self.path {
             let route = self
                 .route
@@ -102,35 +85,15 @@ impl Record {
                 .map_or("", |r| r.pattern.as_str());
             tracing::info!(
                 target: "tollgate::access",
-                mode,
+                mode = self.mode.as_str(),
                 method = %self.method,
                 path = %path,
                 route,
                 status = status.as_u16(),
                 reason = self.reason.unwrap_or(""),
-                micros = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
             );
         }
-    }
-}
-
-/// The status as a metrics label without allocating (the codes the gateway sees, then the
-/// class).
-fn status_label(status: StatusCode) -> &'static str {
-    const KNOWN: [&str; 17] = [
-        "101", "200", "201", "204", "301", "302", "304", "400", "401", "403", "404", "405", "429",
-        "500", "502", "503", "504",
-    ];
-    let code = status.as_str();
-    if let Some(known) = KNOWN.iter().find(|k| **k == code) {
-        return known;
-    }
-    match status.as_u16() / 100 {
-        1 => "1xx",
-        2 => "2xx",
-        3 => "3xx",
-        4 => "4xx",
-        _ => "5xx",
     }
 }
 
@@ -250,8 +213,8 @@ impl Service<Request<Incoming>> for GatewayService {
             let index = shared.routes.index(route);
             record.route = Some(index);
             original.extensions_mut().insert(RouteIndex(index));
-            if let Some(client) = self.client {
-                original.extensions_mut().insert(ClientAddr(client));
+            if let Some(client) = &self.client {
+                original.extensions_mut().insert(client.clone());
             }
             return GatewayFuture {
                 kind: Kind::ForwardAuth {
@@ -280,8 +243,8 @@ impl Service<Request<Incoming>> for GatewayService {
         let index = shared.routes.index(route);
         record.route = Some(index);
         request.extensions_mut().insert(RouteIndex(index));
-        if let Some(client) = self.client {
-            request.extensions_mut().insert(ClientAddr(client));
+        if let Some(client) = &self.client {
+            request.extensions_mut().insert(client.clone());
         }
         GatewayFuture {
             kind: Kind::Proxy {

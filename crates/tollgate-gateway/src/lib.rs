@@ -34,6 +34,7 @@ mod gateway;
 mod issuers;
 mod path;
 mod proxy;
+mod request_metrics;
 mod requirement;
 mod routes;
 mod server;

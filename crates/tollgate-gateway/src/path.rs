@@ -68,10 +68,10 @@ pub(crate) fn routing_path(raw: &str) -> Result<Cow<'_, str>, PathProblem> {
     if decoded.contains('\\') {
         return Err(PathProblem::EncodedSeparator);
     }
-    let segments: Vec<&str> = decoded[1..].split('/').collect();
-    let last = segments.len() - 1;
-    for (i, segment) in segments.iter().enumerate() {
-        if segment.is_empty() && i != last {
+    let mut segments = decoded[1..].split('/').peekable();
+    while let Some(segment) = segments.next() {
+        let last = segments.peek().is_none();
+        if segment.is_empty() && !last {
             return Err(PathProblem::EmptySegment);
         }
         let name = segment.split(';').next().unwrap_or_default();

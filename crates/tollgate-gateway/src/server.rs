@@ -21,7 +21,8 @@ use crate::config::{Config, Limits};
 use crate::dispatch::Dispatch;
 use crate::forward_auth::Allow;
 use crate::gateway::{GatewayService, GatewayShared};
-use crate::proxy::{Forward, ProxyShared, Upstream};
+use crate::proxy::{ClientAddr, Forward, ProxyShared, Upstream};
+use crate::request_metrics::RequestMetrics;
 
 /// Why the gateway cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +141,7 @@ impl Gateway {
                 routes,
                 proxy,
                 forward_auth,
+                metrics: RequestMetrics::default(),
             }),
             state: Arc::new(AdminState {
                 verifier,
@@ -180,6 +182,7 @@ impl Gateway {
             .http2()
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(self.limits.max_header_bytes).unwrap_or(u32::MAX));
+        let upkeep = admin::prometheus().map(|handle| tokio::spawn(admin::upkeep(handle)));
         let (stop_admin, admin_stopped) = tokio::sync::watch::channel(false);
         let admin_task = self.admin.map(|listener| {
             tokio::spawn(serve_admin(
@@ -210,7 +213,7 @@ impl Gateway {
             };
             let service = TowerToHyperService::new(GatewayService {
                 shared: Arc::clone(&self.shared),
-                client: Some(remote),
+                client: ClientAddr::new(remote),
             });
             let connection = serve(&builder, stream, service);
             let connection = graceful.watch(connection);
@@ -245,6 +248,9 @@ impl Gateway {
         let _ = stop_admin.send(true);
         if let Some(task) = admin_task {
             let _ = task.await;
+        }
+        if let Some(task) = upkeep {
+            task.abort();
         }
     }
 }

@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONNECTION, HOST, TE, UPGRADE};
-use http::uri::PathAndQuery;
+use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderValue, Request, Response, StatusCode, Uri, Version};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
@@ -29,15 +29,36 @@ use crate::config::UpstreamConfig;
 /// What the proxy answers with: the upstream's streaming body, or one of its own.
 pub(crate) type ProxyBody = Either<Incoming, Full<Bytes>>;
 
-/// The client's address, put in the request extensions by the server.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ClientAddr(pub(crate) SocketAddr);
+/// The client's address as an `X-Forwarded-For` element, rendered once per connection and
+/// put in each request's extensions by the gateway.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientAddr(HeaderValue);
+
+impl ClientAddr {
+    pub(crate) fn new(client: SocketAddr) -> Option<Self> {
+        headers::forwarded_for(client).map(Self)
+    }
+}
 
 /// An upstream and its connection pool.
 #[derive(Debug)]
 pub(crate) struct Upstream {
     pub(crate) config: UpstreamConfig,
+    /// The `Host` of HTTP/1.1 requests to it, as hyper-util's client would write it (the
+    /// port unless it is the scheme's default), rendered once instead of per request.
+    host: Option<HeaderValue>,
     client: Client<HttpConnector, Incoming>,
+}
+
+/// `host[:port]` of `authority`, the port only when it is not `scheme`'s default (what
+/// hyper-util's client sets when a request has no `Host`).
+fn host_header(scheme: &Scheme, authority: &Authority) -> Option<HeaderValue> {
+    let default = if *scheme == Scheme::HTTPS { 443 } else { 80 };
+    let value = match authority.port() {
+        Some(port) if port.as_u16() != default => format!("{}:{port}", authority.host()),
+        _ => authority.host().to_owned(),
+    };
+    HeaderValue::from_str(&value).ok()
 }
 
 impl Upstream {
@@ -52,7 +73,14 @@ impl Upstream {
             .timer(TokioTimer::new())
             .http2_only(config.http2)
             .build(connector);
-        Self { config, client }
+        let host = (!config.http2)
+            .then(|| host_header(&config.scheme, &config.authority))
+            .flatten();
+        Self {
+            config,
+            host,
+            client,
+        }
     }
 }
 
@@ -79,6 +107,23 @@ pub(crate) fn local<B>(status: StatusCode) -> Response<Either<B, Full<Bytes>>> {
     let mut response = Response::new(Either::Right(Full::new(Bytes::new())));
     *response.status_mut() = status;
     response
+}
+
+/// The upstream's URI for a request to `uri`: its scheme and authority, the prefix and
+/// `uri`'s path and query (taken as they are when there is no prefix: already parsed).
+fn upstream_uri(config: &UpstreamConfig, uri: &Uri) -> Option<Uri> {
+    let path_and_query = match uri.path_and_query() {
+        Some(path) if config.prefix.is_empty() => path.clone(),
+        path => {
+            let path = path.map_or("/", PathAndQuery::as_str);
+            PathAndQuery::try_from(format!("{}{path}", config.prefix)).ok()?
+        }
+    };
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = Some(config.scheme.clone());
+    parts.authority = Some(config.authority.clone());
+    parts.path_and_query = Some(path_and_query);
+    Uri::from_parts(parts).ok()
 }
 
 type ForwardFuture = Pin<Box<dyn Future<Output = Result<Response<ProxyBody>, Infallible>> + Send>>;
@@ -119,11 +164,15 @@ async fn forward(
     }
     let mut request = Request::from_parts(parts, body);
     let upgrade = headers::upgrade_request(&request);
-    let client = request.extensions().get::<ClientAddr>().map(|c| c.0);
-    headers::set_forwarded(&mut request, client, shared.trust_forwarded);
+    let client = request.extensions_mut().remove::<ClientAddr>().map(|c| c.0);
+    headers::set_forwarded(&mut request, client.as_ref(), shared.trust_forwarded);
     let headers = request.headers_mut();
     let trailers = headers::remove_hop_by_hop(headers);
-    headers.remove(HOST);
+    // The upstream's own `Host` (hyper-util's client writes the same when there is none).
+    match &upstream.host {
+        Some(host) => headers.insert(HOST, host.clone()),
+        None => headers.remove(HOST),
+    };
     if !shared.forward_authorization {
         headers.remove(AUTHORIZATION);
     }
@@ -139,17 +188,7 @@ async fn forward(
         headers.insert(UPGRADE, protocol.clone());
     }
     let config = &upstream.config;
-    let path = request
-        .uri()
-        .path_and_query()
-        .map_or("/", PathAndQuery::as_str);
-    let target = format!("{}{path}", config.prefix);
-    let uri = Uri::builder()
-        .scheme(config.scheme.clone())
-        .authority(config.authority.clone())
-        .path_and_query(target)
-        .build();
-    let Ok(uri) = uri else {
+    let Some(uri) = upstream_uri(config, request.uri()) else {
         return local(StatusCode::BAD_REQUEST);
     };
     *request.uri_mut() = uri;
