@@ -10,6 +10,7 @@ const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection")
 pub(crate) const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 pub(crate) const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 pub(crate) const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+#[cfg(test)]
 const FORWARDED: HeaderName = HeaderName::from_static("forwarded");
 
 /// Whether a comma-separated header holds `token` (case-insensitive).

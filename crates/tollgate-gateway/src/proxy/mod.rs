@@ -2,6 +2,7 @@
 //! streaming both ways, with claim headers, hop-by-hop removal, `X-Forwarded-*`, WebSocket
 //! upgrades, and 502/504 when the upstream fails.
 
+mod connector;
 pub(crate) mod headers;
 
 use std::convert::Infallible;
@@ -23,6 +24,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tollgate_verify::VerifiedToken;
 use tower::Service;
 
+use self::connector::Connector;
 use crate::claim_headers::ClaimHeaders;
 use crate::config::UpstreamConfig;
 
@@ -47,7 +49,7 @@ pub(crate) struct Upstream {
     /// The `Host` of HTTP/1.1 requests to it, as hyper-util's client would write it (the
     /// port unless it is the scheme's default), rendered once instead of per request.
     host: Option<HeaderValue>,
-    client: Client<HttpConnector, Incoming>,
+    client: Client<Connector, Incoming>,
 }
 
 /// `host[:port]` of `authority`, the port only when it is not `scheme`'s default (what
@@ -72,7 +74,7 @@ impl Upstream {
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .http2_only(config.http2)
-            .build(connector);
+            .build(Connector(connector));
         let host = (!config.http2)
             .then(|| host_header(&config.scheme, &config.authority))
             .flatten();
