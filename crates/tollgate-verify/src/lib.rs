@@ -72,7 +72,9 @@ mod verified_token;
 mod verifier;
 
 pub use attempt::{Attempt, PendingVerification};
-pub use builder::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY, VerifierBuilder};
+pub use builder::{
+    CustomClaimsVerifier, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY, VerifierBuilder,
+};
 pub use claims::{Claims, StrList};
 pub use custom::{CustomClaims, NoCustomClaims};
 pub use error::{BuildError, CheckFailed, EcdsaForm, ErrorCode, Malformed, Part, VerifyError};

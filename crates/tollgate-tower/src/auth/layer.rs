@@ -14,12 +14,24 @@ use crate::responder::{DefaultResponder, RejectionResponder};
 /// Applies [`Auth`] to a service: verifies the bearer token of every request.
 ///
 /// See the [module docs](crate::auth) for an example.
-#[derive(Clone)]
+///
+/// `Clone` for any claims type `C` (the verifier is shared, never copied): a custom-claims type
+/// needs neither `Clone` nor `Debug`.
 #[must_use]
 pub struct AuthLayer<C = NoCustomClaims, R = DefaultResponder> {
     pub(super) verifier: Verifier<C>,
     pub(super) config: Arc<AuthConfig>,
     pub(super) responder: R,
+}
+
+impl<C, R: Clone> Clone for AuthLayer<C, R> {
+    fn clone(&self) -> Self {
+        Self {
+            verifier: self.verifier.clone(),
+            config: Arc::clone(&self.config),
+            responder: self.responder.clone(),
+        }
+    }
 }
 
 impl<C, R> fmt::Debug for AuthLayer<C, R> {

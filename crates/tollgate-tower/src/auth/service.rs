@@ -21,13 +21,24 @@ use crate::{bearer, observe};
 
 /// Verifies the bearer token of every request before calling the inner service.
 ///
-/// Created by [`AuthLayer`](crate::AuthLayer); see the [module docs](crate::auth).
-#[derive(Clone)]
+/// Created by [`AuthLayer`](crate::AuthLayer); see the [module docs](crate::auth). `Clone`
+/// whenever `S` and `R` are, for any claims type `C`.
 pub struct Auth<S, C = NoCustomClaims, R = DefaultResponder> {
     pub(super) inner: S,
     pub(super) verifier: Verifier<C>,
     pub(super) config: Arc<AuthConfig>,
     pub(super) responder: R,
+}
+
+impl<S: Clone, C, R: Clone> Clone for Auth<S, C, R> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            verifier: self.verifier.clone(),
+            config: Arc::clone(&self.config),
+            responder: self.responder.clone(),
+        }
+    }
 }
 
 impl<S: fmt::Debug, C, R> fmt::Debug for Auth<S, C, R> {
