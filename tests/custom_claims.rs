@@ -190,7 +190,11 @@ async fn typed_claims_through_tonic() {
     .unwrap()
     .into_inner();
     assert_eq!(
-        (reply.id.as_str(), reply.method.as_str(), reply.client_id.as_str()),
+        (
+            reply.id.as_str(),
+            reply.method.as_str(),
+            reply.client_id.as_str()
+        ),
         ("7", "initech", DEFAULT_CLIENT_ID)
     );
     let refused = call(channel, PATH, request("7", None)).await.unwrap_err();

@@ -64,6 +64,7 @@ mod error;
 mod header;
 mod issuer;
 pub mod jws;
+mod scope_claim;
 mod scopes;
 mod signature;
 mod strict_json;
@@ -75,11 +76,14 @@ pub use attempt::{Attempt, PendingVerification};
 pub use builder::{
     CustomClaimsVerifier, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY, VerifierBuilder,
 };
-pub use claims::{Claims, StrList};
+pub use claims::{Claim, ClaimPath, ClaimStrs, Claims, StrList};
 pub use custom::{CustomClaims, NoCustomClaims};
-pub use error::{BuildError, CheckFailed, EcdsaForm, ErrorCode, Malformed, Part, VerifyError};
+pub use error::{
+    BuildError, CheckFailed, EcdsaForm, ErrorCode, InvalidClaimPath, Malformed, Part, VerifyError,
+};
 pub use issuer::{Issuer, TokenUse};
 pub use jws::verify_jws;
+pub use scope_claim::ScopeClaim;
 pub use scopes::Scopes;
 pub use token_cache::{TokenCacheConfig, TokenCacheUsage};
 pub use verified_token::VerifiedToken;

@@ -1,17 +1,22 @@
 //! The standard claims of a verified token, stored compactly: [`Claims`] and [`StrList`].
 //!
 //! The strict serde parser that builds them is in `parser.rs`; the allocation model that
-//! sizes them for the token cache's byte bound is in `heap_size.rs`.
+//! sizes them for the token cache's byte bound is in `heap_size.rs`; lookups by path
+//! ([`ClaimPath`], `path.rs`) and the typed view of one claim ([`Claim`]) are in `claim.rs`.
 
+mod claim;
 mod heap_size;
 mod parser;
+mod path;
 
 use std::fmt;
 
 use serde_json::Value;
 
+pub use claim::{Claim, ClaimStrs};
 pub(crate) use heap_size::alloc;
 pub(crate) use parser::ParsedClaims;
+pub use path::ClaimPath;
 
 /// Where a string claim sits in [`Claims`]' text buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
