@@ -77,12 +77,16 @@ mod extract;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzz_api;
+pub mod grpc_require;
 pub mod grpc_scopes;
+mod guard;
 mod guard_future;
 pub mod metadata;
 mod observe;
 mod rejection;
+pub mod require;
 pub mod require_scopes;
+mod requirement;
 mod responder;
 mod scope_requirement;
 #[cfg(feature = "tonic")]
@@ -95,11 +99,14 @@ pub use body::{AuthBody, FullBody};
 pub use context::AuthContext;
 #[cfg(feature = "axum")]
 pub use extract::{Authenticated, GrantedScopes};
+pub use grpc_require::{GrpcRequire, GrpcRequireLayer};
 pub use grpc_scopes::{GrpcScopes, GrpcScopesLayer};
 pub use guard_future::GuardFuture;
 pub use metadata::{MetadataService, ProtectedResourceMetadata};
 pub use rejection::{GrpcCode, RETRY_AFTER_SECS, Rejection, RejectionBody, RejectionKind};
+pub use require::{Require, RequireLayer};
 pub use require_scopes::{RequireScopes, RequireScopesLayer};
+pub use requirement::{ClaimCondition, Requirement};
 pub use responder::{DefaultResponder, ProblemDetails, RejectionResponder};
 pub use scope_requirement::ScopeRequirement;
 #[cfg(feature = "tonic")]

@@ -27,7 +27,10 @@ async fn verified(env: &Env, claims: &[(&str, serde_json::Value)]) -> VerifiedTo
 fn user_claims() -> Vec<(&'static str, serde_json::Value)> {
     vec![
         ("cognito:groups", json!(["analysts", "admins"])),
-        ("realm_access", json!({ "roles": ["orders-reader", "offline_access"] })),
+        (
+            "realm_access",
+            json!({ "roles": ["orders-reader", "offline_access"] }),
+        ),
         (
             "resource_access",
             json!({ "orders-api": { "roles": ["approver"] }, "orders.api": { "roles": ["x"] } }),
@@ -111,7 +114,11 @@ async fn accessors_never_convert_between_types() {
     let token = verified(&env, &user_claims()).await;
     let tenant = token.claim("custom:tenant").unwrap();
     assert_eq!(
-        (tenant.as_bool(), tenant.as_i64(), tenant.as_strs().is_some()),
+        (
+            tenant.as_bool(),
+            tenant.as_i64(),
+            tenant.as_strs().is_some()
+        ),
         (None, None, false)
     );
     // A string is one string for `strings` and `contains`, but not an array.
@@ -222,7 +229,11 @@ async fn scope_claims_read_groups_roles_and_nested_arrays() {
         ["approver", "offline_access", "orders-reader"]
     );
     // A nested scope source of the wrong type refuses the token like `scope` does.
-    let bad = keycloak.sign(&keycloak.token().claim("realm_access", json!({ "roles": [1] })));
+    let bad = keycloak.sign(
+        &keycloak
+            .token()
+            .claim("realm_access", json!({ "roles": [1] })),
+    );
     assert_eq!(
         keycloak.check(&bad).await,
         Err(VerifyError::InvalidClaimType("scope"))

@@ -88,6 +88,7 @@ pub(super) fn authenticate<B, C: CustomClaims>(
     }
     extensions.insert(AuthContext::authenticated(
         token.scopes().clone(),
+        crate::requirement::claims_of::<C>,
         Arc::clone(&config.challenge),
     ));
     extensions.insert(token);
