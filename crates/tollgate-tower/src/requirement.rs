@@ -371,20 +371,27 @@ impl Requirement {
         self.node.evaluate(subject)
     }
 
-    /// The scope alternatives worth naming in a challenge when `subject` was refused: every
-    /// set of scopes that, granted, would satisfy the requirement given the token's claims, in
-    /// the order written; `None` when there are more than 64.
+    /// The scope alternatives worth naming in a challenge when `subject` was refused: the
+    /// minimal sets of scopes that, granted, would satisfy the requirement given the token's
+    /// claims, in the order written; `None` when there are more than 64.
     pub(crate) fn scope_fixes(&self, subject: &Subject<'_>) -> Option<ScopeRequirement> {
         let mut fixes = self.node.fixes(subject)?;
         // An empty set would mean "nothing missing": not a refusal's alternative.
         fixes.retain(|set| !set.is_empty());
-        let mut distinct: Vec<Vec<&str>> = Vec::with_capacity(fixes.len());
-        for set in fixes {
-            if !distinct.contains(&set) {
-                distinct.push(set);
-            }
-        }
-        Some(ScopeRequirement::one_of(distinct))
+        // Keep the minimal sets: a set that holds all of another set asks for more than needed.
+        let minimal: Vec<&Vec<&str>> = fixes
+            .iter()
+            .enumerate()
+            .filter(|(i, set)| {
+                !fixes.iter().enumerate().any(|(j, other)| {
+                    let within = other.iter().all(|scope| set.contains(scope));
+                    // A strict subset elsewhere, or an equal set earlier (keep the first).
+                    within && (other.len() < set.len() || j < *i)
+                })
+            })
+            .map(|(_, set)| set)
+            .collect();
+        Some(ScopeRequirement::one_of(minimal))
     }
 
     /// Whether the requirement is about scopes only (no claim or predicate anywhere): its
