@@ -359,9 +359,10 @@ mod tests {
             InvalidRequest::MalformedBearer => 2,
             InvalidRequest::InvalidTokenCharacters => 3,
             InvalidRequest::MultipleMethods => 4,
+            InvalidRequest::ConflictingTokens => 5,
         }
     }
-    const INVALID_REQUESTS: usize = 5;
+    const INVALID_REQUESTS: usize = 6;
 
     fn every_kind() -> Vec<RejectionKind> {
         let mut kinds = vec![
@@ -381,6 +382,7 @@ mod tests {
                 InvalidRequest::MalformedBearer,
                 InvalidRequest::InvalidTokenCharacters,
                 InvalidRequest::MultipleMethods,
+                InvalidRequest::ConflictingTokens,
             ]
             .map(RejectionKind::InvalidRequest),
         );

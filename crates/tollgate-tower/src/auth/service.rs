@@ -124,7 +124,8 @@ where
             return ResponseFuture::inner(self.inner.call(request));
         }
         let grpc = is_grpc(&request);
-        let outcome = match bearer::extract(request.headers(), request.uri(), &config.source) {
+        let outcome = match bearer::extract_from(request.headers(), request.uri(), &config.sources)
+        {
             Err(invalid) => Err(RejectionKind::InvalidRequest(invalid)),
             Ok(None) if config.allow_anonymous => {
                 if config.slot == Slot::AlbUser {
