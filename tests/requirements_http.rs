@@ -56,6 +56,12 @@ fn routes() -> Router {
             "/groups/one-of",
             route(group("cognito:groups").one_of([vec!["admins"], vec!["analysts", "auditors"]])),
         )
+        .route(
+            "/groups/many",
+            route(group("cognito:groups").any([
+                "g01", "g02", "g03", "g04", "g05", "g06", "g07", "g08", "g09", "g10",
+            ])),
+        )
         .route("/tenant", route(group("custom:tenant").equals("acme")))
         .route(
             "/realm",
@@ -274,6 +280,10 @@ async fn c30_group_requirements_any_all_one_of() {
         ("/groups/one-of", &["auditors", "analysts"], true),
         ("/groups/one-of", &["analysts"], false),
         ("/groups/one-of", &["auditors"], false),
+        // More values than a linear scan is used for: looked up by binary search.
+        ("/groups/many", &["interns", "g10"], true),
+        ("/groups/many", &["g01"], true),
+        ("/groups/many", &["g1", "g11", "G05"], false),
     ] {
         let token = env.groups(&["orders/read"], groups);
         let answer = env.get(path, Some(&token)).await;

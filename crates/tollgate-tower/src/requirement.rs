@@ -573,7 +573,12 @@ impl ClaimCondition {
             Test::Unset => false,
             Test::Equals(value) => claim.as_str() == Some(&**value),
             Test::Any(values) => claim.strings().is_some_and(|mut held| {
-                held.any(|s| values.binary_search_by(|v| (**v).cmp(s)).is_ok())
+                // A handful of values (the common case): equality checks lengths first.
+                if values.len() <= 8 {
+                    held.any(|s| values.iter().any(|v| **v == *s))
+                } else {
+                    held.any(|s| values.binary_search_by(|v| (**v).cmp(s)).is_ok())
+                }
             }),
             Test::OneOf(sets) => claim.strings().is_some_and(|held| {
                 sets.iter().any(|set| {

@@ -198,6 +198,49 @@ impl<'a> Iterator for ClaimStrs<'a> {
 
 impl ExactSizeIterator for ClaimStrs<'_> {}
 
+/// Where a top-level claim is kept in [`Claims`]: one of the typed fields, or the other claims.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Slot {
+    Iss,
+    Sub,
+    Jti,
+    ClientId,
+    TokenUse,
+    Username,
+    Exp,
+    Nbf,
+    Iat,
+    AuthTime,
+    Aud,
+    Groups,
+    Scope,
+    Scp,
+    Extra,
+}
+
+impl Slot {
+    /// The slot of the top-level claim `name` (the names the parser reads into typed fields).
+    pub(crate) fn of(name: &str) -> Self {
+        match name {
+            "iss" => Self::Iss,
+            "sub" => Self::Sub,
+            "jti" => Self::Jti,
+            "client_id" => Self::ClientId,
+            "token_use" => Self::TokenUse,
+            "username" => Self::Username,
+            "exp" => Self::Exp,
+            "nbf" => Self::Nbf,
+            "iat" => Self::Iat,
+            "auth_time" => Self::AuthTime,
+            "aud" => Self::Aud,
+            "cognito:groups" => Self::Groups,
+            "scope" => Self::Scope,
+            "scp" => Self::Scp,
+            _ => Self::Extra,
+        }
+    }
+}
+
 impl Claims {
     /// The claim at `path` (see [`ClaimPath`] for the syntax: `cognito:groups`,
     /// `realm_access.roles`, `resource_access.orders-api.roles`,
@@ -221,11 +264,12 @@ impl Claims {
         Some(claim)
     }
 
-    /// The claim at an already parsed path (what requirements use: the path is read once).
+    /// The claim at an already parsed path (what requirements use: the path is read once,
+    /// and where its top-level claim is kept is known in advance).
     #[must_use]
     pub fn claim_at(&self, path: &ClaimPath) -> Option<Claim<'_>> {
         let mut segments = path.segments();
-        let mut claim = self.top_level(segments.next()?)?;
+        let mut claim = self.top_level_in(path.slot(), segments.next()?)?;
         for segment in segments {
             claim = claim.member(segment)?;
         }
@@ -234,24 +278,29 @@ impl Claims {
 
     /// A top-level claim by name, typed ones included.
     fn top_level(&self, name: &str) -> Option<Claim<'_>> {
+        self.top_level_in(Slot::of(name), name)
+    }
+
+    /// A top-level claim whose slot is already known (a parsed [`ClaimPath`] knows its own).
+    pub(super) fn top_level_in(&self, slot: Slot, name: &str) -> Option<Claim<'_>> {
         let string = |span: Option<Span>| span.map(|span| Claim(Repr::Str(self.str(span))));
         let date = |value: Option<i64>| value.map(|v| Claim(Repr::Date(v)));
-        match name {
-            "iss" => string(self.iss),
-            "sub" => string(self.sub),
-            "jti" => string(self.jti),
-            "client_id" => string(self.client_id),
-            "token_use" => string(self.token_use),
-            "username" => string(self.username),
-            "exp" => date(self.exp),
-            "nbf" => date(self.nbf),
-            "iat" => date(self.iat),
-            "auth_time" => date(self.auth_time),
-            "aud" => self.list_claim(self.aud.as_deref()),
-            "cognito:groups" => self.list_claim(self.groups.as_deref()),
-            "scope" => self.scope.as_ref().map(|raw| self.raw_claim(raw)),
-            "scp" => self.scp.as_ref().map(|raw| self.raw_claim(raw)),
-            other => self.extra_raw(other).map(|raw| self.raw_claim(raw)),
+        match slot {
+            Slot::Iss => string(self.iss),
+            Slot::Sub => string(self.sub),
+            Slot::Jti => string(self.jti),
+            Slot::ClientId => string(self.client_id),
+            Slot::TokenUse => string(self.token_use),
+            Slot::Username => string(self.username),
+            Slot::Exp => date(self.exp),
+            Slot::Nbf => date(self.nbf),
+            Slot::Iat => date(self.iat),
+            Slot::AuthTime => date(self.auth_time),
+            Slot::Aud => self.list_claim(self.aud.as_deref()),
+            Slot::Groups => self.list_claim(self.groups.as_deref()),
+            Slot::Scope => self.scope.as_ref().map(|raw| self.raw_claim(raw)),
+            Slot::Scp => self.scp.as_ref().map(|raw| self.raw_claim(raw)),
+            Slot::Extra => self.extra_raw(name).map(|raw| self.raw_claim(raw)),
         }
     }
 

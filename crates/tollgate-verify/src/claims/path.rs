@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
+use super::claim::Slot;
 use crate::InvalidClaimPath;
 
 /// The name of a claim: a top-level claim, or a member nested in object claims.
@@ -47,6 +48,8 @@ pub struct ClaimPath {
     /// The path as written (or, for [`ClaimPath::top_level`], its canonical spelling).
     text: Box<str>,
     segments: Box<[Box<str>]>,
+    /// Where the first segment's claim is kept in [`Claims`](crate::Claims).
+    slot: Slot,
 }
 
 impl ClaimPath {
@@ -59,9 +62,11 @@ impl ClaimPath {
         let segments = Segments::new(path)
             .map(|segment| segment.map(Cow::into_owned).map(String::into_boxed_str))
             .collect::<Result<Box<[Box<str>]>, _>>()?;
+        let slot = Slot::of(segments.first().map_or("", |s| &**s));
         Ok(Self {
             text: path.into(),
             segments,
+            slot,
         })
     }
 
@@ -72,6 +77,7 @@ impl ClaimPath {
         Self {
             text: quote_if_needed(name).into(),
             segments: Box::new([name.into()]),
+            slot: Slot::of(name),
         }
     }
 
@@ -84,6 +90,10 @@ impl ClaimPath {
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.text
+    }
+
+    pub(crate) fn slot(&self) -> Slot {
+        self.slot
     }
 }
 
