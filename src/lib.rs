@@ -3,7 +3,7 @@
 //! Verify OAuth 2.0 access tokens (RS256 JWTs by default; PS, ES and EdDSA opt-in) from Amazon
 //! Cognito, any OIDC issuer and AWS Application Load Balancers in
 //! axum and tonic services with one tower layer: verified claims and scopes in every request,
-//! per-route scope checks, and correct RFC 6750 and gRPC answers.
+//! per-route scope and claim checks, and correct RFC 6750 and gRPC answers.
 //!
 //! This facade re-exports the workspace crates:
 //!
@@ -11,7 +11,7 @@
 //! | --- | --- | --- |
 //! | `tollgate-jwks` | [`jwks`] | key sets: fetch, validate, cache, refresh |
 //! | `tollgate-verify` | [`verify`] | strict token verification and claim policy |
-//! | `tollgate-tower` | [`tower`] | the layer, scope guards, extractors |
+//! | `tollgate-tower` | [`tower`] | the layer, requirement guards (scopes, claims, predicates), extractors |
 //! | `tollgate-testkit` | `testkit` (feature `testkit`) | a local Cognito-shaped issuer |
 //!
 //! # Example

@@ -11,7 +11,7 @@
 //! // tonic: Server::builder().layer(auth_layer).layer(scopes).add_service(...)
 //! ```
 //!
-//! A convenience over [`GrpcRequireLayer`](crate::GrpcRequireLayer) for maps of scope
+//! A convenience over [`GrpcRequireLayer`] for maps of scope
 //! requirements only; for claims (groups, roles) and combinations, use that layer.
 //!
 //! A method not in the map answers `PERMISSION_DENIED` unless
