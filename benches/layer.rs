@@ -423,6 +423,14 @@ fn interleaved(fixture: &Fixture, rounds: usize) {
     );
 }
 
+/// Exactly `calls` calls of one case (the callgrind toggle point).
+#[inline(never)]
+fn profile_calls(case: &Case, calls: u64) {
+    for _ in 0..calls {
+        black_box((case.run)());
+    }
+}
+
 fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "MISSED" }
 }
@@ -436,13 +444,25 @@ fn loadavg() -> String {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--test" || a == "--list");
+    let paths = common::cpu_paths();
+    println!("cpu: {}; code paths: {paths}", common::cpu_class());
     println!("loadavg before: {}", loadavg());
     let fixture = fixture();
 
     // `LAYER_PROFILE=<case>`: run that case alone for `LAYER_PROFILE_SECS` (default 10), for
-    // `perf record -g`, and exit.
+    // `perf record -g`, and exit. With `LAYER_PROFILE_CALLS=<n>`, exactly `n` calls inside
+    // `profile_calls` instead (for `valgrind --tool=callgrind --toggle-collect=*profile_calls*`:
+    // instruction counts of the case alone, without the fixture).
     if let Ok(name) = std::env::var("LAYER_PROFILE") {
         let case = fixture.cases.iter().find(|c| c.name == name).unwrap();
+        if let Some(calls) = std::env::var("LAYER_PROFILE_CALLS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            profile_calls(case, calls);
+            println!("{name}: {calls} calls");
+            return;
+        }
         let secs = std::env::var("LAYER_PROFILE_SECS")
             .ok()
             .and_then(|v| v.parse().ok())
