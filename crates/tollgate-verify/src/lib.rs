@@ -55,6 +55,7 @@ mod custom;
 mod error;
 mod header;
 mod issuer;
+mod json_reader;
 pub mod jws;
 mod scopes;
 mod strict_json;

@@ -1,10 +1,12 @@
 //! The standard claims of a verified token, stored compactly: [`Claims`] and [`StrList`].
 //!
-//! The strict serde parser that builds them is in `parser.rs`; the allocation model that
-//! sizes them for the token cache's byte bound is in `heap_size.rs`.
+//! The one-pass parser that builds them is in `parser.rs`; the allocation model that sizes
+//! them for the token cache's byte bound is in `heap_size.rs`.
 
 mod heap_size;
 mod parser;
+#[cfg(test)]
+mod serde_reference;
 
 use std::fmt;
 
