@@ -1,40 +1,47 @@
 //! The JOSE header of a compact JWS, read strictly.
 
-use std::cell::Cell;
-use std::fmt;
+use std::borrow::Cow;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
-use serde_json::Value;
+use smallvec::SmallVec;
 use tollgate_jwks::Algorithm;
 
-use crate::compact::{self, Segments};
-use crate::strict_json::{MAX_HEADER_MEMBERS, MemberBudget, StrictValue};
+use crate::compact::{DecodeBuf, Segments};
+use crate::json_reader::{Malformed, Next, Reader};
+use crate::strict_json::MAX_HEADER_MEMBERS;
 use crate::{Part, VerifyError};
 
 /// Default longest accepted `kid`, in bytes.
 pub(crate) const DEFAULT_MAX_KID_LEN: usize = 256;
 
+/// Room for a decoded header: headers longer than this are decoded on the heap.
+pub(crate) type HeaderBuf = DecodeBuf<512>;
+
 /// What the header checks leave: the algorithm to verify with, the key id, and `typ` (for
-/// the issuer's type policy, which only the JWT path applies).
+/// the issuer's type policy, which only the JWT path applies), borrowed from the decoded
+/// header.
 #[derive(Debug)]
-pub(crate) struct CheckedHeader {
+pub(crate) struct CheckedHeader<'a> {
     pub(crate) algorithm: Algorithm,
-    pub(crate) kid: String,
+    pub(crate) kid: Cow<'a, str>,
     /// `typ`: `Some(Ok(..))` when a string, `Some(Err(()))` when another JSON type.
-    pub(crate) typ: Option<Result<String, ()>>,
+    pub(crate) typ: Option<Result<Cow<'a, str>, ()>>,
 }
 
 /// The header checks of every verification path, in this order: canonical base64url, a
 /// strict UTF-8 JSON object, no duplicate member, `alg` on the allowlist, no `crit`, no key
 /// material or key location (`jku`, `jwk`, `x5u`, `x5c`) and no JWE parameter, and a `kid`
-/// that is a non-empty string of at most `max_kid_len` bytes.
-pub(crate) fn check(
+/// that is a non-empty string of at most `max_kid_len` bytes. The header is decoded into
+/// `buf`.
+pub(crate) fn check<'b>(
     segments: &Segments<'_>,
     algorithms: &[Algorithm],
     max_kid_len: usize,
-) -> Result<CheckedHeader, VerifyError> {
-    let bytes = compact::decode(segments.header).map_err(|_| VerifyError::MalformedHeader)?;
-    let header = Header::parse(&bytes).map_err(|_| VerifyError::MalformedHeader)?;
+    buf: &'b mut HeaderBuf,
+) -> Result<CheckedHeader<'b>, VerifyError> {
+    let bytes = buf
+        .decode(segments.header)
+        .map_err(|_| VerifyError::MalformedHeader)?;
+    let header = Header::parse(bytes).map_err(|_| VerifyError::MalformedHeader)?;
     if header.duplicate {
         return Err(VerifyError::DuplicateMember(Part::Header));
     }
@@ -64,11 +71,11 @@ pub(crate) fn check(
 
 /// What the header says, and which forbidden or suspicious members it carried.
 #[derive(Debug, Default)]
-pub(crate) struct Header {
+pub(crate) struct Header<'a> {
     /// `alg`: `Some(Ok(..))` when a string, `Some(Err(()))` when another JSON type.
-    pub(crate) alg: Option<Result<String, ()>>,
-    pub(crate) kid: Option<Result<String, ()>>,
-    pub(crate) typ: Option<Result<String, ()>>,
+    pub(crate) alg: Option<Result<Cow<'a, str>, ()>>,
+    pub(crate) kid: Option<Result<Cow<'a, str>, ()>>,
+    pub(crate) typ: Option<Result<Cow<'a, str>, ()>>,
     /// `crit` was present (any value).
     pub(crate) crit: bool,
     /// `jku`, `jwk`, `x5u` or `x5c` was present: key material or locations chosen by the
@@ -80,61 +87,16 @@ pub(crate) struct Header {
     pub(crate) duplicate: bool,
 }
 
-impl Header {
-    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, serde_json::Error> {
-        let duplicate = Cell::new(false);
-        let budget = MemberBudget::new(MAX_HEADER_MEMBERS);
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let mut header = HeaderSeed {
-            duplicate: &duplicate,
-            budget: &budget,
-        }
-        .deserialize(&mut de)?;
-        de.end()?;
-        header.duplicate |= duplicate.get();
-        Ok(header)
-    }
-}
-
-struct HeaderSeed<'f> {
-    duplicate: &'f Cell<bool>,
-    budget: &'f MemberBudget,
-}
-
-impl<'de> DeserializeSeed<'de> for HeaderSeed<'_> {
-    type Value = Header;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Header, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-fn string(value: Value) -> Result<String, ()> {
-    match value {
-        Value::String(s) => Ok(s),
-        _ => Err(()),
-    }
-}
-
-impl<'de> Visitor<'de> for HeaderSeed<'_> {
-    type Value = Header;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JOSE header object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Header, A::Error> {
+impl<'a> Header<'a> {
+    /// Reads a header: a UTF-8 JSON object, nothing after it (strings borrowed from `bytes`).
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self, Malformed> {
+        let text = std::str::from_utf8(bytes).map_err(|_| Malformed)?;
+        let mut reader = Reader::new(text, MAX_HEADER_MEMBERS);
+        reader.begin_object()?;
         let mut header = Header::default();
-        let mut others: Vec<String> = Vec::new();
-        let seed = StrictValue {
-            duplicate: self.duplicate,
-            budget: self.budget,
-        };
-        while let Some(crate::strict_json::Key(name)) =
-            map.next_key::<crate::strict_json::Key<'de>>()?
-        {
-            self.budget.take()?;
-            let value = map.next_value_seed(seed)?;
+        let mut others: SmallVec<[Cow<'a, str>; 4]> = SmallVec::new();
+        let mut first = true;
+        while let Some(name) = reader.next_member(&mut first)? {
             let slot = match &*name {
                 "alg" => &mut header.alg,
                 "kid" => &mut header.kid,
@@ -148,20 +110,30 @@ impl<'de> Visitor<'de> for HeaderSeed<'_> {
                         }
                         _ => {}
                     }
-                    if others.iter().any(|seen| seen == other) {
+                    reader.skip_value()?;
+                    if others.contains(&name) {
                         header.duplicate = true;
                     } else {
-                        others.push(other.to_owned());
+                        others.push(name);
                     }
                     continue;
+                }
+            };
+            let value = match reader.next() {
+                Next::String => Ok(reader.string()?),
+                _ => {
+                    reader.skip_value()?;
+                    Err(())
                 }
             };
             if slot.is_some() {
                 header.duplicate = true;
             } else {
-                *slot = Some(string(value));
+                *slot = Some(value);
             }
         }
+        reader.end()?;
+        header.duplicate |= reader.duplicate();
         Ok(header)
     }
 }

@@ -242,13 +242,18 @@ impl<'a> Reader<'a> {
             }
             i += 8;
         }
-        while let Some(&b) = bytes.get(i) {
-            if b == b'"' || b == b'\\' || b < 0x20 {
-                return i;
-            }
-            i += 1;
+        // The last bytes, padded with a byte that is not special.
+        let rest = bytes.get(i..).unwrap_or_default();
+        let mut word = [b'a'; 8];
+        for (w, r) in word.iter_mut().zip(rest) {
+            *w = *r;
         }
-        i
+        let found = special(u64::from_le_bytes(word));
+        if found == 0 {
+            bytes.len()
+        } else {
+            (i + (found.trailing_zeros() / 8) as usize).min(bytes.len())
+        }
     }
 
     /// The rest of a string with escapes, from a `\`, into `out`; consumes the closing quote.

@@ -8,7 +8,7 @@
 
 use tollgate_jwks::{Algorithm, KeySet};
 
-use crate::header::{self, DEFAULT_MAX_KID_LEN};
+use crate::header::{self, DEFAULT_MAX_KID_LEN, HeaderBuf};
 use crate::{DEFAULT_MAX_TOKEN_LEN, VerifyError, compact};
 
 /// Verifies a compact JWS (RFC 7515 §7.1) with a key from `keys` and returns its payload.
@@ -60,7 +60,8 @@ pub fn verify_jws(
         return Err(VerifyError::TokenTooLong);
     }
     let segments = compact::split(token)?;
-    let checked = header::check(&segments, algorithms, DEFAULT_MAX_KID_LEN)?;
+    let mut header = HeaderBuf::new();
+    let checked = header::check(&segments, algorithms, DEFAULT_MAX_KID_LEN, &mut header)?;
     let payload = compact::decode(segments.payload).map_err(|_| VerifyError::MalformedPayload)?;
     let key = keys.get(&checked.kid).ok_or(VerifyError::UnknownKid)?;
     compact::verify_signature(

@@ -54,6 +54,8 @@ mod compact;
 mod custom;
 mod error;
 mod header;
+#[cfg(test)]
+mod header_reference;
 mod issuer;
 mod json_reader;
 pub mod jws;

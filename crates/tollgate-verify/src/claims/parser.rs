@@ -46,22 +46,45 @@ fn numeric_date(value: Num) -> Date {
     }
 }
 
-/// The shared text buffer of a [`Claims`].
-struct Text(String);
+/// The shared text buffer of a [`Claims`], assembled once: each string gets its [`Span`]
+/// when it is read (borrowed from the payload unless it had escapes), and
+/// [`Text::into_boxed_str`] copies them, in order, into one allocation of the exact size.
+struct Text<'a> {
+    len: usize,
+    pieces: SmallVec<[Cow<'a, str>; 32]>,
+}
 
-impl Text {
-    fn get(&self, span: Span) -> &str {
-        let start = span.start as usize;
-        self.0
-            .get(start..start + span.len as usize)
-            .unwrap_or_default()
+impl<'a> Text<'a> {
+    fn new() -> Self {
+        Self {
+            len: 0,
+            pieces: SmallVec::new(),
+        }
     }
 
-    fn push(&mut self, s: &str) -> Option<Span> {
-        let start = u32::try_from(self.0.len()).ok()?;
+    /// Appends `s`; its span, and its index among the pieces.
+    fn push(&mut self, s: Cow<'a, str>) -> Option<(Span, usize)> {
+        let start = u32::try_from(self.len).ok()?;
         let len = u32::try_from(s.len()).ok()?;
-        self.0.push_str(s);
-        Some(Span { start, len })
+        self.len += s.len();
+        self.pieces.push(s);
+        Some((Span { start, len }, self.pieces.len() - 1))
+    }
+
+    fn span(&mut self, s: Cow<'a, str>) -> Option<Span> {
+        self.push(s).map(|(span, _)| span)
+    }
+
+    fn piece(&self, index: usize) -> &str {
+        self.pieces.get(index).map_or("", |piece| piece)
+    }
+
+    fn into_boxed_str(self) -> Box<str> {
+        let mut text = String::with_capacity(self.len);
+        for piece in &self.pieces {
+            text.push_str(piece);
+        }
+        text.into_boxed_str()
     }
 }
 
@@ -75,12 +98,9 @@ enum Kind {
 
 /// A claim that is not typed, as read: a string into the text buffer, a number, or any
 /// other JSON value.
-fn raw(reader: &mut Reader<'_>, text: &mut Text) -> Result<Option<Raw>, Malformed> {
+fn raw<'a>(reader: &mut Reader<'a>, text: &mut Text<'a>) -> Result<Option<Raw>, Malformed> {
     Ok(match reader.next() {
-        Next::String => {
-            let s = reader.string()?;
-            text.push(&s).map(Raw::Str)
-        }
+        Next::String => text.span(reader.string()?).map(Raw::Str),
         Next::Number => Some(match reader.number()?.to_number() {
             Some(n) => Raw::Num(n),
             None => Raw::Json(Box::new(Value::Null)),
@@ -91,15 +111,15 @@ fn raw(reader: &mut Reader<'_>, text: &mut Text) -> Result<Option<Raw>, Malforme
 
 /// A list claim: an array of strings (or, when `single` is allowed, one string). `Ok(None)`
 /// when the value has another type (it is still read and checked).
-fn list(
-    reader: &mut Reader<'_>,
-    text: &mut Text,
+fn list<'a>(
+    reader: &mut Reader<'a>,
+    text: &mut Text<'a>,
     single: bool,
 ) -> Result<Option<Box<[Span]>>, Malformed> {
     match reader.next() {
         Next::String if single => {
             let s = reader.string()?;
-            Ok(text.push(&s).map(|span| Box::new([span]) as Box<[Span]>))
+            Ok(text.span(s).map(|span| Box::new([span]) as Box<[Span]>))
         }
         Next::Array => {
             reader.begin_array()?;
@@ -108,8 +128,7 @@ fn list(
             let mut first = true;
             while reader.next_element(&mut first)? {
                 if strings && reader.next() == Next::String {
-                    let s = reader.string()?;
-                    match text.push(&s) {
+                    match text.span(reader.string()?) {
                         Some(span) => spans.push(span),
                         None => strings = false,
                     }
@@ -131,9 +150,9 @@ impl ParsedClaims {
         let mut reader = Reader::new(payload, MAX_PAYLOAD_MEMBERS);
         reader.begin_object()?;
         let mut parsed = Self::default();
-        // Every string claim fits in the payload's length: the buffer never grows.
-        let mut text = Text(String::with_capacity(bytes.len()));
-        let mut extra: SmallVec<[(Span, Raw); 8]> = SmallVec::new();
+        let mut text = Text::new();
+        // Other claims: name, value, and the name's piece in `text` (to sort them by name).
+        let mut extra: SmallVec<[(Span, Raw, usize); 8]> = SmallVec::new();
         // Typed claims seen so far, one bit each: a repeat is a duplicate whatever the type
         // of either copy (a slot stays empty after a wrong-typed first copy).
         let mut seen: u16 = 0;
@@ -155,10 +174,10 @@ impl ParsedClaims {
                 "scope" => (Kind::Raw, "scope", 1 << 12),
                 "scp" => (Kind::Raw, "scp", 1 << 13),
                 _ => {
-                    let name = text.push(&name);
+                    let name = text.push(name);
                     let value = raw(&mut reader, &mut text)?;
-                    if let (Some(name), Some(value)) = (name, value) {
-                        extra.push((name, value));
+                    if let (Some((name, piece)), Some(value)) = (name, value) {
+                        extra.push((name, value, piece));
                     }
                     continue;
                 }
@@ -180,7 +199,7 @@ impl ParsedClaims {
                 }
                 Kind::Str => match reader.next() {
                     Next::String => {
-                        let s: Cow<'_, str> = reader.string()?;
+                        let s = reader.string()?;
                         if !repeated {
                             let slot = match label {
                                 "iss" => &mut c.iss,
@@ -190,7 +209,7 @@ impl ParsedClaims {
                                 "token_use" => &mut c.token_use,
                                 _ => &mut c.username,
                             };
-                            *slot = text.push(&s);
+                            *slot = text.span(s);
                         }
                     }
                     _ => {
@@ -237,16 +256,18 @@ impl ParsedClaims {
         }
         reader.end()?;
         parsed.duplicate |= reader.duplicate();
-        let name = |span: &Span| text.get(*span);
-        extra.sort_unstable_by(|(a, _), (b, _)| name(a).cmp(name(b)));
+        extra.sort_unstable_by(|(_, _, a), (_, _, b)| text.piece(*a).cmp(text.piece(*b)));
         if extra
             .windows(2)
-            .any(|pair| matches!(pair, [(a, _), (b, _)] if name(a) == name(b)))
+            .any(|pair| matches!(pair, [(_, _, a), (_, _, b)] if text.piece(*a) == text.piece(*b)))
         {
             parsed.duplicate = true;
         }
-        parsed.claims.text = text.0.into_boxed_str();
-        parsed.claims.extra = extra.into_iter().collect();
+        parsed.claims.text = text.into_boxed_str();
+        parsed.claims.extra = extra
+            .into_iter()
+            .map(|(name, value, _)| (name, value))
+            .collect();
         Ok(parsed)
     }
 }

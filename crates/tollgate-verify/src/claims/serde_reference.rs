@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use super::parser::ParsedClaims;
 use super::{Raw, Span};
-use crate::strict_json::{Key, MAX_PAYLOAD_MEMBERS, MemberBudget, StrictValue};
+use crate::strict_json::MAX_PAYLOAD_MEMBERS;
+use crate::strict_json::serde_seeds::{Key, MemberBudget, StrictValue};
 
 /// Largest accepted NumericDate: 9999-12-31T23:59:59Z.
 const MAX_NUMERIC_DATE: i64 = 253_402_300_799;
