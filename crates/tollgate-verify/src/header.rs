@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use smallvec::SmallVec;
 use tollgate_jwks::Algorithm;
 
-use crate::compact::{DecodeBuf, Segments};
+use crate::compact::DecodeBuf;
 use crate::json_reader::{Malformed, Next, Reader};
 use crate::strict_json::MAX_HEADER_MEMBERS;
 use crate::{Part, VerifyError};
@@ -27,21 +27,17 @@ pub(crate) struct CheckedHeader<'a> {
     pub(crate) typ: Option<Result<Cow<'a, str>, ()>>,
 }
 
-/// The header checks of every verification path, in this order: canonical base64url, a
-/// strict UTF-8 JSON object, no duplicate member, `alg` on the allowlist, no `crit`, no key
+/// The header checks of every verification path, in this order: (canonical base64url, checked
+/// when it was decoded) a strict UTF-8 JSON object, no duplicate member, `alg` on the allowlist, no `crit`, no key
 /// material or key location (`jku`, `jwk`, `x5u`, `x5c`) and no JWE parameter, and a `kid`
-/// that is a non-empty string of at most `max_kid_len` bytes. The header is decoded into
-/// `buf`.
+/// that is a non-empty string of at most `max_kid_len` bytes. `header` is the decoded header
+/// ([`crate::compact::split_and_decode`] decoded it, strictly).
 pub(crate) fn check<'b>(
-    segments: &Segments<'_>,
+    header: &'b [u8],
     algorithms: &[Algorithm],
     max_kid_len: usize,
-    buf: &'b mut HeaderBuf,
 ) -> Result<CheckedHeader<'b>, VerifyError> {
-    let bytes = buf
-        .decode(segments.header)
-        .map_err(|_| VerifyError::MalformedHeader)?;
-    let header = Header::parse(bytes).map_err(|_| VerifyError::MalformedHeader)?;
+    let header = Header::parse(header).map_err(|_| VerifyError::MalformedHeader)?;
     if header.duplicate {
         return Err(VerifyError::DuplicateMember(Part::Header));
     }

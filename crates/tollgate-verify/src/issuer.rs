@@ -1,6 +1,7 @@
 //! One trusted issuer: its exact `iss`, its key source, and the claim policy for its tokens.
 
 use serde_json::Value;
+use smallvec::SmallVec;
 use tollgate_jwks::{CognitoPool, IssuerForm, JwksCache, JwksSource};
 
 use crate::claims::ClaimRef;
@@ -370,12 +371,12 @@ impl Issuer {
 
     /// The granted scopes, from the configured claims.
     pub(crate) fn scopes(&self, claims: &Claims) -> Result<Scopes, VerifyError> {
-        let mut found: Option<Vec<&str>> = None;
+        let mut found: Option<SmallVec<[&str; 16]>> = None;
         for claim in &self.scope_claims {
             let Some(value) = claims.raw(&claim.name) else {
                 continue;
             };
-            let list = found.get_or_insert_with(Vec::new);
+            let list = found.get_or_insert_with(SmallVec::new);
             match value {
                 ClaimRef::Str(s) => list.extend(s.split(' ').filter(|s| !s.is_empty())),
                 ClaimRef::Json(Value::String(s)) => {

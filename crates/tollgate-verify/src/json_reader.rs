@@ -68,8 +68,8 @@ pub(crate) struct Reader<'a> {
 const ONES: u64 = u64::MAX / 255;
 const HIGH: u64 = ONES << 7;
 
-/// Whether any byte of `chunk` is `"`, `\` or a control character (below 0x20); the lowest
-/// flagged byte is exact (borrows only propagate upwards).
+/// The special bytes of `chunk`, flagged in their high bit; the lowest flag is exact
+/// (borrows only propagate upwards).
 #[inline]
 fn special(chunk: u64) -> u64 {
     let quote = chunk ^ (ONES * u64::from(b'"'));
@@ -156,23 +156,23 @@ impl<'a> Reader<'a> {
     ) -> Result<Option<Cow<'a, str>>, Malformed> {
         self.skip_whitespace();
         match self.peek() {
+            Some(b'"') if *first => {}
+            Some(b',') if !*first => {
+                self.pos += 1;
+                self.skip_whitespace();
+                if self.peek() != Some(b'"') {
+                    return Err(Malformed);
+                }
+            }
             Some(b'}') => {
                 self.pos += 1;
                 self.depth -= 1;
                 return Ok(None);
             }
-            Some(b',') if !*first => {
-                self.pos += 1;
-                self.skip_whitespace();
-            }
-            _ if *first => {}
             _ => return Err(Malformed),
         }
         *first = false;
-        if self.peek() != Some(b'"') {
-            return Err(Malformed);
-        }
-        let name = self.string()?;
+        let name = self.quoted()?;
         self.expect(b':')?;
         self.members = self.members.checked_sub(1).ok_or(Malformed)?;
         Ok(Some(name))
@@ -207,8 +207,16 @@ impl<'a> Reader<'a> {
 
     /// A string (the next value must be one): borrowed when it has no escape.
     pub(crate) fn string(&mut self) -> Result<Cow<'a, str>, Malformed> {
-        self.expect(b'"')?;
-        let start = self.pos;
+        self.skip_whitespace();
+        if self.peek() != Some(b'"') {
+            return Err(Malformed);
+        }
+        self.quoted()
+    }
+
+    /// The string whose opening quote is at the cursor.
+    fn quoted(&mut self) -> Result<Cow<'a, str>, Malformed> {
+        let start = self.pos + 1;
         let end = self.find_special(start);
         match self.bytes().get(end) {
             Some(b'"') => {
@@ -230,6 +238,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The index of the first `"`, `\` or control character at or after `from` (or the end).
+    #[inline]
     fn find_special(&self, from: usize) -> usize {
         let bytes = self.bytes();
         let mut i = from;
@@ -336,6 +345,30 @@ impl<'a> Reader<'a> {
         let bytes = self.bytes();
         let start = self.pos;
         let mut i = start;
+        let negative = bytes.get(i) == Some(&b'-');
+        if negative {
+            i += 1;
+        }
+        let mut value = 0u64;
+        match bytes.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                while let Some(&d) = bytes.get(i) {
+                    if !d.is_ascii_digit() {
+                        break;
+                    }
+                    value = value.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                    i += 1;
+                }
+            }
+            _ => return Err(Malformed),
+        }
+        let fraction_or_exponent = matches!(bytes.get(i), Some(b'.' | b'e' | b'E'));
+        // Up to 19 digits always fit a u64: the common case, converted here.
+        if !negative && !fraction_or_exponent && i - start <= 19 {
+            self.pos = i;
+            return Ok(Num::UInt(value));
+        }
         let digits = |i: &mut usize| {
             let from = *i;
             while bytes.get(*i).is_some_and(u8::is_ascii_digit) {
@@ -343,25 +376,11 @@ impl<'a> Reader<'a> {
             }
             *i - from
         };
-        let negative = bytes.get(i) == Some(&b'-');
-        if negative {
-            i += 1;
-        }
-        match bytes.get(i) {
-            Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => {
-                digits(&mut i);
-            }
-            _ => return Err(Malformed),
-        }
-        let integer_end = i;
-        let mut plain = !negative;
         if bytes.get(i) == Some(&b'.') {
             i += 1;
             if digits(&mut i) == 0 {
                 return Err(Malformed);
             }
-            plain = false;
         }
         if let Some(b'e' | b'E') = bytes.get(i) {
             i += 1;
@@ -371,17 +390,8 @@ impl<'a> Reader<'a> {
             if digits(&mut i) == 0 {
                 return Err(Malformed);
             }
-            plain = false;
         }
         self.pos = i;
-        let literal = bytes.get(start..i).ok_or(Malformed)?;
-        // Up to 19 digits always fit a u64: the common case, converted here.
-        if plain && integer_end - start <= 19 {
-            let value = literal
-                .iter()
-                .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-            return Ok(Num::UInt(value));
-        }
         // Anything else exactly as serde_json converts it (negative zero, integers beyond
         // 64 bits, fractions, exponents; infinite values are an error).
         let literal = self.text.get(start..i).ok_or(Malformed)?;

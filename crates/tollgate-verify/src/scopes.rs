@@ -3,6 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 /// The scopes a token grants: a set of exact, case-sensitive scope tokens (RFC 6749 §3.3).
 ///
 /// Parsed once when the token is verified; `contains` is a binary search, so checks stay cheap
@@ -22,11 +24,12 @@ use std::sync::Arc;
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Scopes(Option<Arc<ScopeSet>>);
 
-/// The sorted, distinct scopes back to back in one string, and where each one ends.
+/// The sorted, distinct scopes back to back in one string, and where each one ends (inline
+/// for up to six scopes: the set then costs two allocations, itself and its text).
 #[derive(PartialEq, Eq, Hash)]
 struct ScopeSet {
     text: Box<str>,
-    ends: Box<[u32]>,
+    ends: SmallVec<[u32; 6]>,
 }
 
 impl ScopeSet {
@@ -116,21 +119,25 @@ impl Scopes {
         self.0.as_ref().map_or(0, |set| {
             crate::claims::alloc(16 + std::mem::size_of::<ScopeSet>())
                 + crate::claims::alloc(set.text.len())
-                + crate::claims::alloc(set.ends.len() * 4)
+                + if set.ends.spilled() {
+                    crate::claims::alloc(set.ends.capacity() * 4)
+                } else {
+                    0
+                }
         })
     }
 }
 
 impl<S: AsRef<str>> FromIterator<S> for Scopes {
     fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
-        let mut scopes: Vec<S> = iter.into_iter().collect();
+        let mut scopes: SmallVec<[S; 16]> = iter.into_iter().collect();
         scopes.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
         scopes.dedup_by(|a, b| a.as_ref() == b.as_ref());
         if scopes.is_empty() {
             return Self(None);
         }
         let mut text = String::with_capacity(scopes.iter().map(|s| s.as_ref().len()).sum());
-        let mut ends = Vec::with_capacity(scopes.len());
+        let mut ends = SmallVec::with_capacity(scopes.len());
         for scope in &scopes {
             text.push_str(scope.as_ref());
             // A scope list longer than 4 GiB cannot come from a bounded token: stop there.
@@ -141,7 +148,7 @@ impl<S: AsRef<str>> FromIterator<S> for Scopes {
         }
         Self(Some(Arc::new(ScopeSet {
             text: text.into_boxed_str(),
-            ends: ends.into_boxed_slice(),
+            ends,
         })))
     }
 }

@@ -271,18 +271,16 @@ impl<C: CustomClaims> Verifier<C> {
             None => None,
         };
 
-        let segments = compact::split(token)?;
         let mut header = HeaderBuf::new();
+        let mut payload = PayloadBuf::new();
+        let parts = compact::split_and_decode(token, &mut header, &mut payload)?;
+        let segments = parts.segments;
         let header::CheckedHeader {
             algorithm,
             kid,
             typ,
-        } = header::check(&segments, &inner.algorithms, inner.max_kid_len, &mut header)?;
-
-        let mut payload = PayloadBuf::new();
-        let payload = payload
-            .decode(segments.payload)
-            .map_err(|_| VerifyError::MalformedPayload)?;
+        } = header::check(parts.header, &inner.algorithms, inner.max_kid_len)?;
+        let payload = parts.payload?;
         let parsed = ParsedClaims::parse(payload).map_err(|_| VerifyError::MalformedPayload)?;
         if parsed.duplicate {
             return Err(VerifyError::DuplicateMember(Part::Payload));

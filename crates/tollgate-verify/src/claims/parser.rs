@@ -2,8 +2,6 @@
 //! typed claim is type-checked, duplicate members are detected at every depth, members are
 //! bounded, and the string claims are copied once into one buffer.
 
-use std::borrow::Cow;
-
 use serde_json::Value;
 use smallvec::SmallVec;
 
@@ -46,45 +44,28 @@ fn numeric_date(value: Num) -> Date {
     }
 }
 
-/// The shared text buffer of a [`Claims`], assembled once: each string gets its [`Span`]
-/// when it is read (borrowed from the payload unless it had escapes), and
-/// [`Text::into_boxed_str`] copies them, in order, into one allocation of the exact size.
-struct Text<'a> {
-    len: usize,
-    pieces: SmallVec<[Cow<'a, str>; 32]>,
-}
+/// The shared text buffer of a [`Claims`]. It starts with the payload's length as its
+/// capacity, which every string claim fits in, so it never grows; its excess is given back
+/// once, in place, by [`Text::into_boxed_str`].
+struct Text(String);
 
-impl<'a> Text<'a> {
-    fn new() -> Self {
-        Self {
-            len: 0,
-            pieces: SmallVec::new(),
-        }
+impl Text {
+    fn get(&self, span: Span) -> &str {
+        let start = span.start as usize;
+        self.0
+            .get(start..start + span.len as usize)
+            .unwrap_or_default()
     }
 
-    /// Appends `s`; its span, and its index among the pieces.
-    fn push(&mut self, s: Cow<'a, str>) -> Option<(Span, usize)> {
-        let start = u32::try_from(self.len).ok()?;
+    fn push(&mut self, s: &str) -> Option<Span> {
+        let start = u32::try_from(self.0.len()).ok()?;
         let len = u32::try_from(s.len()).ok()?;
-        self.len += s.len();
-        self.pieces.push(s);
-        Some((Span { start, len }, self.pieces.len() - 1))
-    }
-
-    fn span(&mut self, s: Cow<'a, str>) -> Option<Span> {
-        self.push(s).map(|(span, _)| span)
-    }
-
-    fn piece(&self, index: usize) -> &str {
-        self.pieces.get(index).map_or("", |piece| piece)
+        self.0.push_str(s);
+        Some(Span { start, len })
     }
 
     fn into_boxed_str(self) -> Box<str> {
-        let mut text = String::with_capacity(self.len);
-        for piece in &self.pieces {
-            text.push_str(piece);
-        }
-        text.into_boxed_str()
+        self.0.into_boxed_str()
     }
 }
 
@@ -98,9 +79,9 @@ enum Kind {
 
 /// A claim that is not typed, as read: a string into the text buffer, a number, or any
 /// other JSON value.
-fn raw<'a>(reader: &mut Reader<'a>, text: &mut Text<'a>) -> Result<Option<Raw>, Malformed> {
+fn raw(reader: &mut Reader<'_>, text: &mut Text) -> Result<Option<Raw>, Malformed> {
     Ok(match reader.next() {
-        Next::String => text.span(reader.string()?).map(Raw::Str),
+        Next::String => text.push(&reader.string()?).map(Raw::Str),
         Next::Number => Some(match reader.number()?.to_number() {
             Some(n) => Raw::Num(n),
             None => Raw::Json(Box::new(Value::Null)),
@@ -111,15 +92,15 @@ fn raw<'a>(reader: &mut Reader<'a>, text: &mut Text<'a>) -> Result<Option<Raw>, 
 
 /// A list claim: an array of strings (or, when `single` is allowed, one string). `Ok(None)`
 /// when the value has another type (it is still read and checked).
-fn list<'a>(
-    reader: &mut Reader<'a>,
-    text: &mut Text<'a>,
+fn list(
+    reader: &mut Reader<'_>,
+    text: &mut Text,
     single: bool,
 ) -> Result<Option<Box<[Span]>>, Malformed> {
     match reader.next() {
         Next::String if single => {
             let s = reader.string()?;
-            Ok(text.span(s).map(|span| Box::new([span]) as Box<[Span]>))
+            Ok(text.push(&s).map(|span| Box::new([span]) as Box<[Span]>))
         }
         Next::Array => {
             reader.begin_array()?;
@@ -128,7 +109,7 @@ fn list<'a>(
             let mut first = true;
             while reader.next_element(&mut first)? {
                 if strings && reader.next() == Next::String {
-                    match text.span(reader.string()?) {
+                    match text.push(&reader.string()?) {
                         Some(span) => spans.push(span),
                         None => strings = false,
                     }
@@ -143,6 +124,43 @@ fn list<'a>(
     }
 }
 
+/// The typed claims: how each is read, its name, its bit in the seen-set. Matched byte by
+/// byte (a decision tree, no string comparisons).
+fn typed(name: &[u8]) -> Option<(Kind, &'static str, u16)> {
+    Some(match name {
+        [b'i', b's', b's'] => (Kind::Str, "iss", 1 << 0),
+        [b's', b'u', b'b'] => (Kind::Str, "sub", 1 << 1),
+        [b'j', b't', b'i'] => (Kind::Str, "jti", 1 << 2),
+        [b'c', b'l', b'i', b'e', b'n', b't', b'_', b'i', b'd'] => (Kind::Str, "client_id", 1 << 3),
+        [b't', b'o', b'k', b'e', b'n', b'_', b'u', b's', b'e'] => (Kind::Str, "token_use", 1 << 4),
+        [b'u', b's', b'e', b'r', b'n', b'a', b'm', b'e'] => (Kind::Str, "username", 1 << 5),
+        [b'e', b'x', b'p'] => (Kind::Date, "exp", 1 << 6),
+        [b'n', b'b', b'f'] => (Kind::Date, "nbf", 1 << 7),
+        [b'i', b'a', b't'] => (Kind::Date, "iat", 1 << 8),
+        [b'a', b'u', b't', b'h', b'_', b't', b'i', b'm', b'e'] => (Kind::Date, "auth_time", 1 << 9),
+        [b'a', b'u', b'd'] => (Kind::List { single: true }, "aud", 1 << 10),
+        [
+            b'c',
+            b'o',
+            b'g',
+            b'n',
+            b'i',
+            b't',
+            b'o',
+            b':',
+            b'g',
+            b'r',
+            b'o',
+            b'u',
+            b'p',
+            b's',
+        ] => (Kind::List { single: false }, "cognito:groups", 1 << 11),
+        [b's', b'c', b'o', b'p', b'e'] => (Kind::Raw, "scope", 1 << 12),
+        [b's', b'c', b'p'] => (Kind::Raw, "scp", 1 << 13),
+        _ => return None,
+    })
+}
+
 impl ParsedClaims {
     /// Reads a payload: a UTF-8 JSON object, nothing after it.
     pub(crate) fn parse(bytes: &[u8]) -> Result<Self, Malformed> {
@@ -150,37 +168,20 @@ impl ParsedClaims {
         let mut reader = Reader::new(payload, MAX_PAYLOAD_MEMBERS);
         reader.begin_object()?;
         let mut parsed = Self::default();
-        let mut text = Text::new();
-        // Other claims: name, value, and the name's piece in `text` (to sort them by name).
-        let mut extra: SmallVec<[(Span, Raw, usize); 8]> = SmallVec::new();
+        let mut text = Text(String::with_capacity(bytes.len()));
+        let mut extra: SmallVec<[(Span, Raw); 8]> = SmallVec::new();
         // Typed claims seen so far, one bit each: a repeat is a duplicate whatever the type
         // of either copy (a slot stays empty after a wrong-typed first copy).
         let mut seen: u16 = 0;
         let mut first = true;
         while let Some(name) = reader.next_member(&mut first)? {
-            let (kind, label, bit): (Kind, &'static str, u16) = match &*name {
-                "iss" => (Kind::Str, "iss", 1 << 0),
-                "sub" => (Kind::Str, "sub", 1 << 1),
-                "jti" => (Kind::Str, "jti", 1 << 2),
-                "client_id" => (Kind::Str, "client_id", 1 << 3),
-                "token_use" => (Kind::Str, "token_use", 1 << 4),
-                "username" => (Kind::Str, "username", 1 << 5),
-                "exp" => (Kind::Date, "exp", 1 << 6),
-                "nbf" => (Kind::Date, "nbf", 1 << 7),
-                "iat" => (Kind::Date, "iat", 1 << 8),
-                "auth_time" => (Kind::Date, "auth_time", 1 << 9),
-                "aud" => (Kind::List { single: true }, "aud", 1 << 10),
-                "cognito:groups" => (Kind::List { single: false }, "cognito:groups", 1 << 11),
-                "scope" => (Kind::Raw, "scope", 1 << 12),
-                "scp" => (Kind::Raw, "scp", 1 << 13),
-                _ => {
-                    let name = text.push(name);
-                    let value = raw(&mut reader, &mut text)?;
-                    if let (Some((name, piece)), Some(value)) = (name, value) {
-                        extra.push((name, value, piece));
-                    }
-                    continue;
+            let Some((kind, label, bit)) = typed(name.as_bytes()) else {
+                let name = text.push(&name);
+                let value = raw(&mut reader, &mut text)?;
+                if let (Some(name), Some(value)) = (name, value) {
+                    extra.push((name, value));
                 }
+                continue;
             };
             let repeated = seen & bit != 0;
             seen |= bit;
@@ -209,7 +210,7 @@ impl ParsedClaims {
                                 "token_use" => &mut c.token_use,
                                 _ => &mut c.username,
                             };
-                            *slot = text.span(s);
+                            *slot = text.push(&s);
                         }
                     }
                     _ => {
@@ -256,18 +257,16 @@ impl ParsedClaims {
         }
         reader.end()?;
         parsed.duplicate |= reader.duplicate();
-        extra.sort_unstable_by(|(_, _, a), (_, _, b)| text.piece(*a).cmp(text.piece(*b)));
+        let name = |span: &Span| text.get(*span);
+        extra.sort_unstable_by(|(a, _), (b, _)| name(a).cmp(name(b)));
         if extra
             .windows(2)
-            .any(|pair| matches!(pair, [(_, _, a), (_, _, b)] if text.piece(*a) == text.piece(*b)))
+            .any(|pair| matches!(pair, [(a, _), (b, _)] if name(a) == name(b)))
         {
             parsed.duplicate = true;
         }
         parsed.claims.text = text.into_boxed_str();
-        parsed.claims.extra = extra
-            .into_iter()
-            .map(|(name, value, _)| (name, value))
-            .collect();
+        parsed.claims.extra = extra.into_iter().collect();
         Ok(parsed)
     }
 }
