@@ -215,6 +215,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The string whose opening quote is at the cursor.
+    #[inline(always)]
     fn quoted(&mut self) -> Result<Cow<'a, str>, Malformed> {
         let start = self.pos + 1;
         let end = self.find_special(start);
@@ -238,7 +239,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The index of the first `"`, `\` or control character at or after `from` (or the end).
-    #[inline]
+    #[inline(always)]
     fn find_special(&self, from: usize) -> usize {
         let bytes = self.bytes();
         let mut i = from;

@@ -118,7 +118,7 @@ fn list(
                     reader.skip_value()?;
                 }
             }
-            Ok(strings.then(|| spans.into_iter().collect()))
+            Ok(strings.then(|| Box::from(spans.as_slice())))
         }
         _ => reader.skip_value().map(|()| None),
     }
@@ -266,7 +266,10 @@ impl ParsedClaims {
             parsed.duplicate = true;
         }
         parsed.claims.text = text.into_boxed_str();
-        parsed.claims.extra = extra.into_iter().collect();
+        // Collected with the exact capacity: no shrinking reallocation.
+        let mut extras = Vec::with_capacity(extra.len());
+        extras.extend(extra);
+        parsed.claims.extra = extras.into_boxed_slice();
         Ok(parsed)
     }
 }
