@@ -47,6 +47,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod admission;
 mod attempt;
 mod builder;
 mod claims;
@@ -65,6 +66,7 @@ mod token_cache;
 mod verified_token;
 mod verifier;
 
+pub use admission::Admission;
 pub use attempt::{Attempt, PendingVerification};
 pub use builder::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY, VerifierBuilder};
 pub use claims::{Claims, StrList};

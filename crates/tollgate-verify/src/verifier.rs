@@ -231,6 +231,7 @@ impl<C: CustomClaims> Verifier<C> {
         self.inner.cache.as_ref().map(|cache| TokenCacheUsage {
             entries: cache.entry_count(),
             estimated_bytes: cache.weighted_size(),
+            admission_bytes: cache.admission_bytes(),
         })
     }
 
@@ -341,21 +342,28 @@ impl<C: CustomClaims> Verifier<C> {
         for check in &self.inner.checks {
             check(&checked.claims, &custom).map_err(VerifyError::CheckFailed)?;
         }
-        let verified = VerifiedToken::new(
-            checked.claims,
-            checked.scopes,
-            custom,
-            key,
-            checked.algorithm,
-        );
-        if let (Some(cache), Some(digest)) = (&self.inner.cache, checked.digest) {
-            cache.insert(
-                digest,
-                verified.clone(),
-                checked.valid_until,
-                checked.now,
-                checked.issuer,
-            );
+        let Checked {
+            mut claims,
+            scopes,
+            issuer,
+            algorithm,
+            digest,
+            valid_until,
+            now,
+            ..
+        } = checked;
+        // The admission rule decides before the token is built: a cached token's claims give
+        // their spare capacity back first.
+        let cache = match (&self.inner.cache, digest) {
+            (Some(cache), Some(digest)) if valid_until > now && cache.admits(&digest) => {
+                claims.shrink_to_fit();
+                Some((cache, digest))
+            }
+            _ => None,
+        };
+        let verified = VerifiedToken::new(claims, scopes, custom, key, algorithm);
+        if let Some((cache, digest)) = cache {
+            cache.insert(digest, verified.clone(), valid_until, now, issuer);
         }
         Ok(verified)
     }

@@ -21,7 +21,7 @@ impl Claims {
             }
         }
         let spans = |v: &Option<Box<[Span]>>| v.as_ref().map_or(0, |s| alloc(s.len() * 8));
-        alloc(self.text.len())
+        alloc(self.text.capacity())
             + spans(&self.aud)
             + spans(&self.groups)
             + [self.scope.as_ref(), self.scp.as_ref()]

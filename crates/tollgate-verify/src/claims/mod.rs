@@ -56,7 +56,9 @@ impl ClaimRef<'_> {
 /// little memory. `Debug` shows only non-personal fields.
 #[derive(Clone, Default, PartialEq)]
 pub struct Claims {
-    text: Box<str>,
+    /// The string claims back to back; it may have spare capacity until
+    /// [`Claims::shrink_to_fit`] (a cached token's has none).
+    text: String,
     pub(crate) iss: Option<Span>,
     sub: Option<Span>,
     jti: Option<Span>,
@@ -76,6 +78,11 @@ pub struct Claims {
 }
 
 impl Claims {
+    /// Gives back the text buffer's spare capacity (before the token is cached).
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+    }
+
     fn str(&self, span: Span) -> &str {
         let start = span.start as usize;
         self.text

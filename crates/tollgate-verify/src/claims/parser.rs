@@ -45,8 +45,8 @@ fn numeric_date(value: Num) -> Date {
 }
 
 /// The shared text buffer of a [`Claims`]. It starts with the payload's length as its
-/// capacity, which every string claim fits in, so it never grows; its excess is given back
-/// once, in place, by [`Text::into_boxed_str`].
+/// capacity, which every string claim fits in, so it never grows; the excess is given back
+/// only if the token is cached ([`Claims::shrink_to_fit`]).
 struct Text(String);
 
 impl Text {
@@ -62,10 +62,6 @@ impl Text {
         let len = u32::try_from(s.len()).ok()?;
         self.0.push_str(s);
         Some(Span { start, len })
-    }
-
-    fn into_boxed_str(self) -> Box<str> {
-        self.0.into_boxed_str()
     }
 }
 
@@ -265,7 +261,7 @@ impl ParsedClaims {
         {
             parsed.duplicate = true;
         }
-        parsed.claims.text = text.into_boxed_str();
+        parsed.claims.text = text.0;
         // Collected with the exact capacity: no shrinking reallocation.
         let mut extras = Vec::with_capacity(extra.len());
         extras.extend(extra);

@@ -322,7 +322,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
         {
             parsed.duplicate = true;
         }
-        parsed.claims.text = text.0.into_boxed_str();
+        parsed.claims.text = text.0;
         parsed.claims.extra = extra.into_boxed_slice();
         Ok(parsed)
     }
