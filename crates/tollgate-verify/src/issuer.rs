@@ -5,6 +5,7 @@ use smallvec::SmallVec;
 use tollgate_jwks::{CognitoPool, IssuerForm, JwksCache, JwksSource};
 
 use crate::claims::ClaimRef;
+use crate::scopes;
 use crate::{BuildError, Claims, Scopes, VerifyError};
 
 /// Which Cognito token a Cognito issuer accepts (RFC 8725 §3.12: validation rules of the two
@@ -378,10 +379,8 @@ impl Issuer {
             };
             let list = found.get_or_insert_with(SmallVec::new);
             match value {
-                ClaimRef::Str(s) => list.extend(s.split(' ').filter(|s| !s.is_empty())),
-                ClaimRef::Json(Value::String(s)) => {
-                    list.extend(s.split(' ').filter(|s| !s.is_empty()));
-                }
+                ClaimRef::Str(s) => scopes::split_into(s, list),
+                ClaimRef::Json(Value::String(s)) => scopes::split_into(s, list),
                 ClaimRef::Json(Value::Array(items)) if claim.allow_list => {
                     for item in items {
                         match item {
@@ -393,7 +392,7 @@ impl Issuer {
                 _ => return Err(VerifyError::InvalidClaimType("scope")),
             }
         }
-        Ok(found.map(Scopes::from_iter).unwrap_or_default())
+        Ok(found.map(Scopes::from_tokens).unwrap_or_default())
     }
 }
 

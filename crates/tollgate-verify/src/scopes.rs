@@ -49,7 +49,32 @@ impl Scopes {
     /// newline is part of a scope token, so such a token matches nothing a route asks for.
     #[must_use]
     pub fn parse(scope: &str) -> Self {
-        Self::from_iter(scope.split(' ').filter(|s| !s.is_empty()))
+        let mut tokens = SmallVec::new();
+        split_into(scope, &mut tokens);
+        Self::from_tokens(tokens)
+    }
+
+    /// The set of these scope tokens (sorted and deduplicated here).
+    pub(crate) fn from_tokens<S: AsRef<str>>(mut scopes: SmallVec<[S; 16]>) -> Self {
+        scopes.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
+        scopes.dedup_by(|a, b| a.as_ref() == b.as_ref());
+        if scopes.is_empty() {
+            return Self(None);
+        }
+        let mut text = String::with_capacity(scopes.iter().map(|s| s.as_ref().len()).sum());
+        let mut ends = SmallVec::with_capacity(scopes.len());
+        for scope in &scopes {
+            text.push_str(scope.as_ref());
+            // A scope list longer than 4 GiB cannot come from a bounded token: stop there.
+            let Ok(end) = u32::try_from(text.len()) else {
+                break;
+            };
+            ends.push(end);
+        }
+        Self(Some(Arc::new(ScopeSet {
+            text: text.into_boxed_str(),
+            ends,
+        })))
     }
 
     /// No scopes.
@@ -130,26 +155,22 @@ impl Scopes {
 
 impl<S: AsRef<str>> FromIterator<S> for Scopes {
     fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
-        let mut scopes: SmallVec<[S; 16]> = iter.into_iter().collect();
-        scopes.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
-        scopes.dedup_by(|a, b| a.as_ref() == b.as_ref());
-        if scopes.is_empty() {
-            return Self(None);
+        Self::from_tokens(iter.into_iter().collect())
+    }
+}
+
+/// Appends the tokens of a space-delimited scope string to `tokens` (only the space separates;
+/// empty tokens are dropped).
+pub(crate) fn split_into<'a>(scope: &'a str, tokens: &mut SmallVec<[&'a str; 16]>) {
+    let mut start = 0;
+    for space in memchr::memchr_iter(b' ', scope.as_bytes()) {
+        if let Some(token) = scope.get(start..space).filter(|t| !t.is_empty()) {
+            tokens.push(token);
         }
-        let mut text = String::with_capacity(scopes.iter().map(|s| s.as_ref().len()).sum());
-        let mut ends = SmallVec::with_capacity(scopes.len());
-        for scope in &scopes {
-            text.push_str(scope.as_ref());
-            // A scope list longer than 4 GiB cannot come from a bounded token: stop there.
-            let Ok(end) = u32::try_from(text.len()) else {
-                break;
-            };
-            ends.push(end);
-        }
-        Self(Some(Arc::new(ScopeSet {
-            text: text.into_boxed_str(),
-            ends,
-        })))
+        start = space + 1;
+    }
+    if let Some(token) = scope.get(start..).filter(|t| !t.is_empty()) {
+        tokens.push(token);
     }
 }
 
