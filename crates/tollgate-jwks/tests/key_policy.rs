@@ -550,7 +550,11 @@ fn lookup_by_kid_is_exact_in_small_and_large_sets() {
         assert_eq!(set.len(), size);
         for i in 0..size {
             let kid = format!("kid-{i:02}");
-            assert_eq!(set.get(&kid).map(|k| k.kid()), Some(kid.as_str()), "{size} keys");
+            assert_eq!(
+                set.get(&kid).map(|k| k.kid()),
+                Some(kid.as_str()),
+                "{size} keys"
+            );
         }
         for missing in ["kid-", "kid-0", "kid-000", "KID-00", "kid-99", ""] {
             assert!(set.get(missing).is_none(), "{missing:?} in {size} keys");

@@ -190,11 +190,14 @@ impl<const N: usize> DecodeBuf<N> {
     }
 }
 
-/// Decodes the signature into `buf`, returning its length.
-pub(crate) fn decode_signature(
+/// Room for the largest signature accepted, never initialised before the decoder writes it.
+pub(crate) type SignatureBuf = [MaybeUninit<u8>; MAX_SIGNATURE_BYTES];
+
+/// Decodes the signature into `buf`.
+pub(crate) fn decode_signature<'b>(
     segment: &str,
-    buf: &mut [u8; MAX_SIGNATURE_BYTES],
-) -> Result<usize, VerifyError> {
+    buf: &'b mut SignatureBuf,
+) -> Result<&'b [u8], VerifyError> {
     let engine = base64_simd::URL_SAFE_NO_PAD;
     let len = engine
         .decoded_length(segment.as_bytes())
@@ -204,7 +207,7 @@ pub(crate) fn decode_signature(
     };
     engine
         .decode(segment.as_bytes(), out.as_out())
-        .map(|decoded| decoded.len())
+        .map(|decoded| &*decoded)
         .map_err(|_| VerifyError::MalformedSignature)
 }
 
@@ -216,9 +219,8 @@ pub(crate) fn verify_signature(
     key: &VerifyingKey,
     algorithm: Algorithm,
 ) -> Result<(), VerifyError> {
-    let mut buf = [0u8; MAX_SIGNATURE_BYTES];
-    let len = decode_signature(signature, &mut buf)?;
-    let signature = buf.get(..len).ok_or(VerifyError::MalformedSignature)?;
+    let mut buf: SignatureBuf = [const { MaybeUninit::uninit() }; MAX_SIGNATURE_BYTES];
+    let signature = decode_signature(signature, &mut buf)?;
     key.verify(algorithm, signing_input.as_bytes(), signature)
         .map_err(|e| match e {
             SignatureError::AlgorithmMismatch => VerifyError::KeyAlgorithmMismatch,
@@ -421,11 +423,11 @@ mod tests {
 
     #[test]
     fn signature_buffer_holds_an_8192_bit_signature_exactly() {
-        let mut buf = [0u8; MAX_SIGNATURE_BYTES];
+        let mut buf: SignatureBuf = [const { MaybeUninit::uninit() }; MAX_SIGNATURE_BYTES];
         let largest = base64_simd::URL_SAFE_NO_PAD.encode_to_string([0xab; MAX_SIGNATURE_BYTES]);
         assert_eq!(
             decode_signature(&largest, &mut buf),
-            Ok(MAX_SIGNATURE_BYTES)
+            Ok(&[0xab; MAX_SIGNATURE_BYTES][..])
         );
         let too_long =
             base64_simd::URL_SAFE_NO_PAD.encode_to_string([0xab; MAX_SIGNATURE_BYTES + 1]);

@@ -11,9 +11,14 @@ mod serde_reference;
 use std::fmt;
 
 use serde_json::Value;
+use smallvec::SmallVec;
 
 pub(crate) use heap_size::alloc;
 pub(crate) use parser::ParsedClaims;
+
+/// The strings of a list claim: up to two inline (one audience, a couple of groups), no
+/// allocation.
+pub(crate) type Spans = SmallVec<[Span; 2]>;
 
 /// Where a string claim sits in [`Claims`]' text buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,8 +74,8 @@ pub struct Claims {
     pub(crate) nbf: Option<i64>,
     pub(crate) iat: Option<i64>,
     auth_time: Option<i64>,
-    pub(crate) aud: Option<Box<[Span]>>,
-    groups: Option<Box<[Span]>>,
+    pub(crate) aud: Option<Spans>,
+    groups: Option<Spans>,
     scope: Option<Raw>,
     scp: Option<Raw>,
     /// Other claims, sorted by name (names in the text buffer).
@@ -189,7 +194,7 @@ impl Claims {
     pub fn get(&self, name: &str) -> Option<Value> {
         let string = |v: Option<Span>| self.opt(v).map(|s| Value::String(s.to_owned()));
         let number = |v: Option<i64>| v.map(Value::from);
-        let list = |v: &Option<Box<[Span]>>| {
+        let list = |v: &Option<Spans>| {
             v.as_deref()
                 .map(|spans| Value::from(self.list(Some(spans)).collect::<Vec<_>>()))
         };

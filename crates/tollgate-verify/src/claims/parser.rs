@@ -5,7 +5,7 @@
 use serde_json::Value;
 use smallvec::SmallVec;
 
-use super::{Claims, Raw, Span};
+use super::{Claims, Raw, Span, Spans};
 use crate::json_reader::{Malformed, Next, Num, Reader};
 use crate::strict_json::MAX_PAYLOAD_MEMBERS;
 
@@ -92,15 +92,15 @@ fn list(
     reader: &mut Reader<'_>,
     text: &mut Text,
     single: bool,
-) -> Result<Option<Box<[Span]>>, Malformed> {
+) -> Result<Option<Spans>, Malformed> {
     match reader.next() {
         Next::String if single => {
             let s = reader.string()?;
-            Ok(text.push(&s).map(|span| Box::new([span]) as Box<[Span]>))
+            Ok(text.push(&s).map(|span| Spans::from_slice(&[span])))
         }
         Next::Array => {
             reader.begin_array()?;
-            let mut spans: SmallVec<[Span; 8]> = SmallVec::new();
+            let mut spans = Spans::new();
             let mut strings = true;
             let mut first = true;
             while reader.next_element(&mut first)? {
@@ -114,7 +114,10 @@ fn list(
                     reader.skip_value()?;
                 }
             }
-            Ok(strings.then(|| Box::from(spans.as_slice())))
+            Ok(strings.then(|| {
+                spans.shrink_to_fit();
+                spans
+            }))
         }
         _ => reader.skip_value().map(|()| None),
     }
@@ -528,7 +531,7 @@ mod differential {
         }
 
         fn chance(&mut self, one_in: u64) -> bool {
-            self.next() % one_in == 0
+            self.next().is_multiple_of(one_in)
         }
 
         fn space(&mut self, out: &mut String) {

@@ -10,7 +10,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::parser::ParsedClaims;
-use super::{Raw, Span};
+use super::{Raw, Span, Spans};
 use crate::strict_json::MAX_PAYLOAD_MEMBERS;
 use crate::strict_json::serde_seeds::{Key, MemberBudget, StrictValue};
 
@@ -300,9 +300,9 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                 Kind::List { single } => match text.list(value, single) {
                     Ok(list) if !repeated => {
                         if label == "aud" {
-                            c.aud = Some(list);
+                            c.aud = Some(Spans::from(&list[..]));
                         } else {
-                            c.groups = Some(list);
+                            c.groups = Some(Spans::from(&list[..]));
                         }
                     }
                     Ok(_) => {}
