@@ -371,5 +371,23 @@ fn main() {
             best.1,
             results.cpu_ratio(&tollgate, &best.1)
         );
+        if mode == "unique" {
+            println!(
+                "target: unique tokens, tollgate >= 1.10x the best peer: {ratio:.2}x  [{}]",
+                met(ratio >= 1.10)
+            );
+            let off = format!("{TOLLGATE}, cache off [unique]");
+            let on_off = results.ratio(&tollgate, &off);
+            println!(
+                "target: unique tokens, cache on >= 0.95x cache off (admission rule): {on_off:.3}x \
+                 req/s, {:.3}x requests per server CPU second  [{}]",
+                results.cpu_ratio(&tollgate, &off),
+                met(on_off >= 0.95)
+            );
+        }
     }
+}
+
+fn met(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
 }
