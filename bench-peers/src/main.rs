@@ -241,12 +241,14 @@ struct Measurement {
 }
 
 fn main() {
+    let paths = common::cpu_paths();
     if let Ok(role) = std::env::var(load::ROLE) {
         serve(&role);
         return;
     }
     let config = Config::from_env(3.0);
     println!("# Peers side by side: one server process per measurement, 1 tokio worker");
+    println!("cpu: {}; code paths: {paths}", common::cpu_class());
     println!(
         "command: {} cargo run --release (in bench-peers/)",
         config.describe()
