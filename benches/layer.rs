@@ -22,7 +22,7 @@
 //!   [`TestIssuer`] whose JWKS request counter must not move).
 //!
 //! After criterion, an interleaved run (every case timed in turn, `LAYER_ROUNDS` rounds,
-//! default 7, order rotated) prints each case as the median of its per-round ratios to
+//! default 15, order rotated) prints each case as the median of its per-round ratios to
 //! `raw_rsa`: the form the targets in BENCHMARKS.md are judged in, robust to a busy machine.
 //! It ends with each target, the measured ratio and whether this machine meets it.
 //!
@@ -504,7 +504,7 @@ fn main() {
         let rounds = std::env::var("LAYER_ROUNDS")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(7);
+            .unwrap_or(15);
         interleaved(&fixture, rounds);
     }
 
