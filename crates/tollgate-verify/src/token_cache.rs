@@ -14,7 +14,7 @@ use crate::admission::{Admission, FirstSightings};
 /// The cache is bounded both ways: every entry weighs at least `max_bytes / max_entries`,
 /// so neither limit can be exceeded. A token is cached on its second successful verification
 /// ([`Admission::SecondSighting`], the default): tokens used only once never enter it. The
-/// table that remembers first sightings is part of the byte budget.
+/// filter that remembers first sightings is part of the byte budget.
 ///
 /// ```
 /// use tollgate_verify::{Admission, TokenCacheConfig};
@@ -91,7 +91,7 @@ pub struct TokenCacheUsage {
     pub entries: u64,
     /// Their estimated memory in bytes, allocator rounding included.
     pub estimated_bytes: u64,
-    /// The fixed memory of the table of first sightings ([`Admission::SecondSighting`]; 0
+    /// The fixed memory of the filter of first sightings ([`Admission::SecondSighting`]; 0
     /// otherwise), in bytes.
     pub admission_bytes: u64,
 }
@@ -116,12 +116,31 @@ impl Digest {
         Self(bytes)
     }
 
-    /// A slot index and a non-zero tag for the table of first sightings, from the bytes the
-    /// cache's own hash does not use.
-    pub(crate) fn slot_and_tag(&self) -> (usize, u32) {
-        let [.., i0, i1, i2, i3, t0, t1, t2, t3] = self.0;
-        let index = u32::from_le_bytes([i0, i1, i2, i3]) as usize;
-        (index, u32::from_le_bytes([t0, t1, t2, t3]) | 1)
+    /// Two hashes for the filter of first sightings: the second half of the fingerprint, and
+    /// the first half made odd (double hashing).
+    pub(crate) fn filter_hashes(&self) -> (u64, u64) {
+        let [
+            a0,
+            a1,
+            a2,
+            a3,
+            a4,
+            a5,
+            a6,
+            a7,
+            b0,
+            b1,
+            b2,
+            b3,
+            b4,
+            b5,
+            b6,
+            b7,
+        ] = self.0;
+        (
+            u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]),
+            u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]) | 1,
+        )
     }
 }
 
@@ -239,23 +258,26 @@ pub(crate) struct TokenCache<C> {
 impl<C: Send + Sync + 'static> TokenCache<C> {
     /// `None` when no random key can be drawn (the verifier then runs without a cache).
     pub(crate) fn new(config: TokenCacheConfig) -> Option<Self> {
-        // The table of first sightings comes out of the byte budget: about two slots per entry
-        // that fits, at most a sixteenth of the budget (4-byte slots).
+        // The filter of first sightings comes out of the byte budget: about eight bytes per
+        // entry that fits, at most a sixteenth of the budget.
         let first_sightings = match config.admission {
             Admission::SecondSighting => {
                 let estimate = config
                     .max_entries
                     .min(config.max_bytes / TYPICAL_ENTRY_WEIGHT)
                     .max(1);
-                let slots = estimate.saturating_mul(2).min(config.max_bytes / 64);
+                let bytes = estimate
+                    .saturating_mul(8)
+                    .max(MIN_FILTER_BYTES)
+                    .min(config.max_bytes / 16);
                 Some(FirstSightings::new(
-                    usize::try_from(slots).unwrap_or(usize::MAX),
+                    usize::try_from(bytes).unwrap_or(usize::MAX),
                 ))
             }
             Admission::FirstSighting => None,
         };
-        let table = first_sightings.as_ref().map_or(0, FirstSightings::bytes);
-        let budget = config.max_bytes.saturating_sub(table).max(1);
+        let filter = first_sightings.as_ref().map_or(0, FirstSightings::bytes);
+        let budget = config.max_bytes.saturating_sub(filter).max(1);
         let floor = budget.div_ceil(config.max_entries);
         // quick_cache splits its capacity into shards (fewer when it expects fewer than 32
         // items per shard) and never admits an item above 97 % of a shard. Telling it how many
@@ -285,10 +307,10 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
     pub(crate) fn admits(&self, digest: &Digest) -> bool {
         self.first_sightings
             .as_ref()
-            .is_none_or(|table| table.seen_before(digest))
+            .is_none_or(|filter| filter.seen_before(digest))
     }
 
-    /// The fixed memory of the table of first sightings.
+    /// The fixed memory of the filter of first sightings.
     pub(crate) fn admission_bytes(&self) -> u64 {
         self.first_sightings
             .as_ref()
@@ -342,6 +364,10 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         self.cache.weight()
     }
 }
+
+/// The smallest filter of first sightings, budget permitting (32 Ki bits: a small cache's
+/// filter, too, keeps false positives rare).
+const MIN_FILTER_BYTES: u64 = 4096;
 
 /// The weight a Cognito-shaped access token's entry usually has (measured in BENCHMARKS.md).
 const TYPICAL_ENTRY_WEIGHT: u64 = 512;
