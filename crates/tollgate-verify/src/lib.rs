@@ -25,7 +25,9 @@
 //! checked with [`verify_jws`]: the same structural, header and signature checks, no claims.
 //!
 //! Verified results are cached (optional, on by default): a repeat of the same token skips
-//! parsing and the RSA check, but still re-checks expiry and that its key is still trusted.
+//! parsing and the RSA check, but still re-checks expiry and that its key is still trusted. A
+//! token is cached on its second successful verification ([`Admission`]), so tokens seen only
+//! once never cost an insert or evict anything.
 //!
 //! # Example
 //!
