@@ -58,7 +58,8 @@ pub use tollgate_jwks::{CognitoPool, IssuerForm, JwksCache, JwksSource};
 #[doc(inline)]
 pub use tollgate_tower::*;
 pub use tollgate_verify::{
-    Algorithm, Attempt, BuildError, CheckFailed, Claims, CustomClaims, EcdsaForm, Issuer, KeyType,
+    Admission, Algorithm, Attempt, BuildError, CheckFailed, Claims, CustomClaims, EcdsaForm, Issuer,
+    KeyType,
     ManualClock, PendingVerification, Scopes, TokenCacheConfig, TokenCacheUsage, TokenUse,
     VerifiedToken, Verifier, VerifierBuilder, VerifyError,
 };

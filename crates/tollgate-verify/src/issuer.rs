@@ -1,9 +1,11 @@
 //! One trusted issuer: its exact `iss`, its key source, and the claim policy for its tokens.
 
 use serde_json::Value;
+use smallvec::SmallVec;
 use tollgate_jwks::{Algorithm, CognitoPool, IssuerForm, JwksCache, JwksSource};
 
 use crate::claims::ClaimRef;
+use crate::scopes;
 use crate::{BuildError, Claims, Scopes, VerifyError};
 
 /// Which Cognito token a Cognito issuer accepts (RFC 8725 §3.12: validation rules of the two
@@ -558,17 +560,15 @@ impl Issuer {
 
     /// The granted scopes, from the configured claims.
     pub(crate) fn scopes(&self, claims: &Claims) -> Result<Scopes, VerifyError> {
-        let mut found: Option<Vec<&str>> = None;
+        let mut found: Option<SmallVec<[&str; 16]>> = None;
         for claim in &self.scope_claims {
             let Some(value) = claims.raw(&claim.name) else {
                 continue;
             };
-            let list = found.get_or_insert_with(Vec::new);
+            let list = found.get_or_insert_with(SmallVec::new);
             match value {
-                ClaimRef::Str(s) => list.extend(s.split(' ').filter(|s| !s.is_empty())),
-                ClaimRef::Json(Value::String(s)) => {
-                    list.extend(s.split(' ').filter(|s| !s.is_empty()));
-                }
+                ClaimRef::Str(s) => scopes::split_into(s, list),
+                ClaimRef::Json(Value::String(s)) => scopes::split_into(s, list),
                 ClaimRef::Json(Value::Array(items)) if claim.allow_list => {
                     for item in items {
                         match item {
@@ -580,7 +580,7 @@ impl Issuer {
                 _ => return Err(VerifyError::InvalidClaimType("scope")),
             }
         }
-        Ok(found.map(Scopes::from_iter).unwrap_or_default())
+        Ok(found.map(Scopes::from_tokens).unwrap_or_default())
     }
 }
 
