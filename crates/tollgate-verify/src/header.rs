@@ -223,8 +223,16 @@ mod tests {
         );
         assert_eq!(h.exp, Some(Value::from("1")));
         assert!(Header::parse(br#"{"exp":1,"exp":2}"#).unwrap().duplicate);
-        assert!(Header::parse(br#"{"exp":{"a":1,"a":1}}"#).unwrap().duplicate);
-        assert!(Header::parse(br#"{"signer":"a","sign\u0065r":"b"}"#).unwrap().duplicate);
+        assert!(
+            Header::parse(br#"{"exp":{"a":1,"a":1}}"#)
+                .unwrap()
+                .duplicate
+        );
+        assert!(
+            Header::parse(br#"{"signer":"a","sign\u0065r":"b"}"#)
+                .unwrap()
+                .duplicate
+        );
         assert!(Header::parse(br#"{"exp":1e400}"#).is_err());
 
         let checked = check(
