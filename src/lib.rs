@@ -58,9 +58,10 @@ pub use tollgate_jwks::{CognitoPool, IssuerForm, JwksCache, JwksSource};
 #[doc(inline)]
 pub use tollgate_tower::*;
 pub use tollgate_verify::{
-    Algorithm, Attempt, BuildError, CheckFailed, Claims, CustomClaims, CustomClaimsVerifier,
-    EcdsaForm, Issuer, KeyType, ManualClock, PendingVerification, Scopes, TokenCacheConfig,
-    TokenCacheUsage, TokenUse, VerifiedToken, Verifier, VerifierBuilder, VerifyError,
+    Admission, Algorithm, Attempt, BuildError, CheckFailed, Claim, ClaimPath, Claims, CustomClaims,
+    CustomClaimsVerifier, EcdsaForm, Issuer, KeyType, ManualClock, PendingVerification, ScopeClaim,
+    Scopes, TokenCacheConfig, TokenCacheUsage, TokenUse, VerifiedToken, Verifier, VerifierBuilder,
+    VerifyError,
 };
 
 /// The README's code blocks, compiled as doctests so they cannot rot.

@@ -540,7 +540,7 @@ fn the_readme_configuration_is_valid() {
     let end = start + readme[start..].find("```").unwrap();
     let text = readme[start..end].replace("${USER_POOL_ID}", "eu-west-1_AbCdEf123");
     let config = Config::parse(&text, Path::new(".")).unwrap();
-    assert_eq!(config.route_count(), 4);
+    assert_eq!(config.route_count(), 6);
     assert_eq!(config.upstream_count(), 2);
     config.build_verifier().unwrap();
 }

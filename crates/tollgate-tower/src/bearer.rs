@@ -161,7 +161,41 @@ pub(crate) fn extract<'h>(
     if values.next().is_some() {
         return Err(InvalidRequest::RepeatedHeader);
     }
-    let value = visible_ascii(value.as_bytes())
+    // The common case, `Bearer <b64token>`, in one pass over the token (its characters are
+    // visible ASCII, so the value is); anything else takes the full path below, which decides
+    // every error. Both give the same answer (property-tested).
+    if let Source::Authorization = source
+        && let Some(token) = plain_bearer(value.as_bytes())
+    {
+        if has_query_token(uri) {
+            return Err(InvalidRequest::MultipleMethods);
+        }
+        return Ok(Some(token));
+    }
+    full(value.as_bytes(), uri, source)
+}
+
+/// `bearer <b64token>` exactly: the scheme in any case at the start, one or more spaces, a
+/// valid token, then only spaces and tabs. `None` for anything else.
+fn plain_bearer(bytes: &[u8]) -> Option<&str> {
+    let (scheme, rest) = bytes.split_at_checked(7)?;
+    if !scheme.eq_ignore_ascii_case(b"bearer ") {
+        return None;
+    }
+    let start = rest.iter().position(|&b| b != b' ')?;
+    let end = rest.iter().rposition(|&b| b != b' ' && b != b'\t')?;
+    let token = std::str::from_utf8(rest.get(start..=end)?).ok()?;
+    is_b64token(token).then_some(token)
+}
+
+/// The whole extraction for any value: visible ASCII, the scheme, the token's grammar, the
+/// query string, in this order.
+fn full<'h>(
+    bytes: &'h [u8],
+    uri: &Uri,
+    source: &Source,
+) -> Result<Option<&'h str>, InvalidRequest> {
+    let value = visible_ascii(bytes)
         .ok_or(InvalidRequest::NotAscii)?
         .trim_matches(|c| c == ' ' || c == '\t');
     let token = match source {
@@ -280,10 +314,9 @@ fn is_b64token(token: &str) -> bool {
     let mut valid = !body.is_empty();
     for &b in body.as_bytes() {
         let letter = (b | 0x20).wrapping_sub(b'a') < 26;
-        let digit = b.wrapping_sub(b'0') < 10;
-        let symbol =
-            (b == b'-') | (b == b'.') | (b == b'_') | (b == b'~') | (b == b'+') | (b == b'/');
-        valid &= letter | digit | symbol;
+        // `+` `,` `-` `.` `/` and the digits are 0x2B..=0x39: that range without the comma.
+        let digit_or_sign = (b.wrapping_sub(b'+') < 15) & (b != b',');
+        valid &= letter | digit_or_sign | (b == b'_') | (b == b'~');
     }
     valid
 }
@@ -391,6 +424,43 @@ mod tests {
             "a b",
         ] {
             assert_eq!(is_b64token(token), reference(token), "{token:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        /// The fast path for `Bearer <token>` answers exactly what the full path answers.
+        #[test]
+        fn the_fast_path_agrees_with_the_full_path(
+            scheme in proptest::prop_oneof!["[bB][eE][aA][rR][eE][rR]", "[a-zA-Z]{0,8}", "[bB]earer[\\t=]?"],
+            gap in "[ \\t]{0,3}",
+            token in proptest::prop_oneof![
+                "[A-Za-z0-9._~+/-]{0,24}={0,2}",
+                "[A-Za-z0-9_-]{1,8}={0,2}\\.[A-Za-z0-9_-]{1,8}={0,2}\\.[A-Za-z0-9_-]{1,8}={0,2}",
+                "[A-Za-z0-9._~+/=, \\t\\x7f-]{0,24}",
+                "[ -~]{0,24}",
+            ],
+            tail in "[ \\t]{0,2}",
+            lead in "[ \\t]{0,1}",
+            query in proptest::sample::select(&["/", "/x?access_token=a", "/x?a=1"][..]),
+        ) {
+            let value = format!("{lead}{scheme}{gap}{token}{tail}");
+            let mut headers = HeaderMap::new();
+            let Ok(header) = HeaderValue::from_bytes(value.as_bytes()) else {
+                return Ok(());
+            };
+            headers.insert(AUTHORIZATION, header);
+            let uri: Uri = query.parse().unwrap();
+            let fast = extract(&headers, &uri, &Source::Authorization);
+            let full_path = full(value.as_bytes(), &uri, &Source::Authorization);
+            proptest::prop_assert_eq!(fast, full_path, "{:?}", value);
+            // The ALB's header never takes the fast path: the whole value, its own charset.
+            let mut alb = HeaderMap::new();
+            alb.insert(crate::alb::ALB_DATA_HEADER, HeaderValue::from_bytes(value.as_bytes()).unwrap());
+            let extracted = extract(&alb, &uri, &Source::AlbData);
+            let full_path = full(value.as_bytes(), &uri, &Source::AlbData);
+            proptest::prop_assert_eq!(extracted, full_path, "{:?}", value);
         }
     }
 

@@ -103,7 +103,7 @@ type ConfigureKeys = Arc<dyn Fn(JwksCacheBuilder) -> JwksCacheBuilder + Send + S
 /// | maximum token age (`iat`) / lifetime (`exp - iat`) | none / none |
 /// | maximum token length | 8 KiB |
 /// | maximum `kid` length | 256 bytes |
-/// | verified-token cache | on, 100,000 entries, 64 MiB |
+/// | verified-token cache | on, 100,000 entries, 64 MiB, a token cached on its second use |
 /// | keys | prefetched by `build` |
 #[must_use]
 pub struct VerifierBuilder<C = NoCustomClaims> {

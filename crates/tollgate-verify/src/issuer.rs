@@ -1,9 +1,11 @@
 //! One trusted issuer: its exact `iss`, its key source, and the claim policy for its tokens.
 
+use smallvec::SmallVec;
 use tollgate_jwks::{Algorithm, CognitoPool, IssuerForm, JwksCache, JwksSource};
 
 #[cfg(doc)]
 use crate::ClaimPath;
+use crate::scopes;
 use crate::{BuildError, Claims, ScopeClaim, Scopes, VerifyError};
 
 /// Which Cognito token a Cognito issuer accepts (RFC 8725 §3.12: validation rules of the two
@@ -566,7 +568,7 @@ impl Issuer {
     /// The granted scopes, from the configured claims (typed ones such as `cognito:groups`
     /// included).
     pub(crate) fn scopes(&self, claims: &Claims) -> Result<Scopes, VerifyError> {
-        let mut found: Option<Vec<&str>> = None;
+        let mut found: Option<SmallVec<[&str; 16]>> = None;
         for source in &self.scope_claims {
             // Validated by `build`; an invalid path names no claim.
             let Some(path) = source.path.as_ref().ok() else {
@@ -575,16 +577,16 @@ impl Issuer {
             let Some(value) = claims.claim_at(path) else {
                 continue;
             };
-            let list = found.get_or_insert_with(Vec::new);
+            let list = found.get_or_insert_with(SmallVec::new);
             if let Some(s) = value.as_str() {
-                list.extend(s.split(' ').filter(|s| !s.is_empty()));
+                scopes::split_into(s, list);
             } else if let Some(items) = value.as_strs().filter(|_| source.allow_array) {
                 list.extend(items);
             } else {
                 return Err(VerifyError::InvalidClaimType("scope"));
             }
         }
-        Ok(found.map(Scopes::from_iter).unwrap_or_default())
+        Ok(found.map(Scopes::from_tokens).unwrap_or_default())
     }
 }
 
