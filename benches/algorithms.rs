@@ -20,6 +20,9 @@
 //! per-round ratios to `raw_<alg>` of the same round: the form the target (at most 1.15x)
 //! is judged in, robust to a busy machine.
 //!
+//! `TOLLGATE_BENCH_CPU=avx2` runs everything on the code paths of an AVX2-only CPU (see
+//! `common::cpu_paths`).
+//!
 //! `ALG_PROFILE=<case>` (for example `fresh_ES256`) runs that case alone `ALG_PROFILE_CALLS`
 //! times (default 100) inside `profiled` and exits: instruction counts per call, independent
 //! of the machine's load, with
@@ -212,6 +215,8 @@ fn profiled(case: &Case, calls: u32) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--test" || a == "--list");
+    let paths = common::cpu_paths();
+    println!("cpu: {}; code paths: {paths}", common::cpu_class());
     println!("loadavg before: {}", loadavg());
     let cases = cases();
     if let Ok(name) = std::env::var("ALG_PROFILE") {

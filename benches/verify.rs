@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use base64::Engine as _;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 
 fn benches(c: &mut Criterion) {
     let key = common::key();
@@ -104,4 +104,9 @@ criterion_group! {
     config = Criterion::default().sample_size(60).measurement_time(Duration::from_secs(4));
     targets = benches
 }
-criterion_main!(verify);
+fn main() {
+    let paths = common::cpu_paths();
+    eprintln!("cpu: {}; code paths: {paths}", common::cpu_class());
+    verify();
+    Criterion::default().configure_from_args().final_summary();
+}

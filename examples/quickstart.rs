@@ -9,7 +9,9 @@
 //! 2. plays a machine client: obtains access tokens with the client-credentials grant
 //!    (`Authorization: Basic`, `grant_type=client_credentials`), exactly as against Cognito;
 //! 3. calls the API without a token, with the token, with a token lacking a scope, with an
-//!    expired token and with a tampered token, printing each answer;
+//!    expired token and with a tampered token, printing each answer; then `GET /reports`
+//!    (scope `orders/admin`, or `analysts` in `cognito:groups`) with the machine token and
+//!    with the access tokens of two signed-in users, one in group `analysts`;
 //! 4. exits with status 1 if any answer differs from the expected one.
 
 #[path = "common/orders_api.rs"]
@@ -82,13 +84,16 @@ async fn run() -> Result<bool, BoxError> {
             .expires_at(unix_now() - 3600),
     )?;
     let tampered = tamper(&token);
+    // Signed-in users' access tokens (what Cognito issues after a login) carry their groups.
+    let analyst = user_token(&issuer, "alice", &["analysts"])?;
+    let intern = user_token(&issuer, "bob", &["interns"])?;
 
     let ok = Expect {
         status: 200,
         challenge: None,
         not_in_challenge: None,
     };
-    let calls: [(&str, &str, Option<&str>, &str, Expect); 8] = [
+    let calls: [(&str, &str, Option<&str>, &str, Expect); 11] = [
         (
             "GET",
             "/health",
@@ -157,6 +162,35 @@ async fn run() -> Result<bool, BoxError> {
                 status: 401,
                 challenge: Some("error=\"invalid_token\""),
                 not_in_challenge: None,
+            },
+        ),
+        (
+            "GET",
+            "/reports",
+            Some(&token),
+            "token without orders/admin",
+            Expect {
+                status: 403,
+                challenge: Some("error=\"insufficient_scope\", scope=\"orders/admin\""),
+                not_in_challenge: Some("analysts"),
+            },
+        ),
+        (
+            "GET",
+            "/reports",
+            Some(&analyst),
+            "user in group analysts",
+            ok_expect(200),
+        ),
+        (
+            "GET",
+            "/reports",
+            Some(&intern),
+            "user in group interns",
+            Expect {
+                status: 403,
+                challenge: Some("scope=\"orders/admin\""),
+                not_in_challenge: Some("interns"),
             },
         ),
     ];
@@ -241,6 +275,18 @@ async fn client_credentials(
         body["expires_in"]
     );
     Ok(token.to_owned())
+}
+
+/// A signed-in user's access token for this app client: `username`, a user `sub` and the
+/// user's `cognito:groups`, as Cognito issues after a login (minted directly by the test
+/// issuer: the client-credentials grant has no users).
+fn user_token(issuer: &TestIssuer, username: &str, groups: &[&str]) -> Result<String, BoxError> {
+    let builder = issuer
+        .token_builder(CLIENT_ID, &["openid"])
+        .claim("sub", format!("{username}-0000-4000-8000-000000000001"))
+        .claim("username", username)
+        .claim("cognito:groups", groups.to_vec());
+    Ok(issuer.sign(&builder)?)
 }
 
 /// Changes the payload (`"scope"` gains a scope) but keeps the original signature.

@@ -7,7 +7,7 @@
 //! | `TOLLGATE_JWKS_URL` | key set URL; default: `jwks_uri` of the issuer's discovery document, else `{issuer}/.well-known/jwks.json` |
 //! | `TOLLGATE_CLIENT_IDS` | comma-separated allowed `client_id` values (default: any client of the issuer) |
 //! | `TOLLGATE_AUDIENCE` | required `aud` value |
-//! | `TOLLGATE_TOKEN_USE` | `access` (default), `id`, or `none` for issuers without `token_use` |
+//! | `TOLLGATE_TOKEN_USE` | `access` (default), `id` (Cognito ID tokens, client checked through `aud`), or `none` (an OIDC issuer: `token_use` not checked) |
 //! | `TOLLGATE_ALGORITHMS` | comma-separated allowed algorithms (default `RS256`; also `RS384`, `RS512`, `PS256`, `PS384`, `PS512`, `ES256`, `ES384`, `EdDSA`) |
 //! | `TOLLGATE_LISTEN` | listen address (default `127.0.0.1:3000`) |
 //!
@@ -18,9 +18,14 @@
 //!
 //! Routes: `GET /health` (no token), `GET /whoami` (any valid token), `GET /orders`
 //! (`orders/read`), `POST /orders` (`orders/write`), `DELETE /orders/{id}` (`orders/write`
-//! and `orders/admin`). Prints `listening on ADDR` once it accepts connections. Bad
-//! configuration (an unknown algorithm name included) exits with status 2 and a message
-//! naming it.
+//! and `orders/admin`), `GET /reports` (`orders/admin`, or `analysts` in `cognito:groups`).
+//! Prints `listening on ADDR` once it accepts connections. Bad configuration (an unknown
+//! algorithm name included) exits with status 2 and a message naming it.
+//!
+//! Users' tokens carry groups: with `TOLLGATE_TOKEN_USE=id`, Cognito ID tokens (their `aud`
+//! checked against `TOLLGATE_CLIENT_IDS`) reach `GET /reports` through their groups; with
+//! `none`, tokens of any OIDC issuer (checked against `TOLLGATE_AUDIENCE` when set) do. Cognito
+//! access tokens of signed-in users carry `cognito:groups` too, with the default `access`.
 
 #[path = "common/orders_api.rs"]
 mod orders_api;

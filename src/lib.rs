@@ -3,7 +3,7 @@
 //! Verify OAuth 2.0 access tokens (RS256 JWTs by default; PS, ES and EdDSA opt-in) from Amazon
 //! Cognito, any OIDC issuer and AWS Application Load Balancers in
 //! axum and tonic services with one tower layer: verified claims and scopes in every request,
-//! per-route scope checks, and correct RFC 6750 and gRPC answers.
+//! per-route scope and claim checks, and correct RFC 6750 and gRPC answers.
 //!
 //! This facade re-exports the workspace crates:
 //!
@@ -11,7 +11,7 @@
 //! | --- | --- | --- |
 //! | `tollgate-jwks` | [`jwks`] | key sets: fetch, validate, cache, refresh |
 //! | `tollgate-verify` | [`verify`] | strict token verification and claim policy |
-//! | `tollgate-tower` | [`tower`] | the layer, scope guards, extractors |
+//! | `tollgate-tower` | [`tower`] | the layer, requirement guards (scopes, claims, predicates), extractors |
 //! | `tollgate-testkit` | `testkit` (feature `testkit`) | a local Cognito-shaped issuer |
 //!
 //! # Example
@@ -58,9 +58,10 @@ pub use tollgate_jwks::{CognitoPool, IssuerForm, JwksCache, JwksSource};
 #[doc(inline)]
 pub use tollgate_tower::*;
 pub use tollgate_verify::{
-    Algorithm, Attempt, BuildError, CheckFailed, Claims, CustomClaims, EcdsaForm, Issuer, KeyType,
-    ManualClock, PendingVerification, Scopes, TokenCacheConfig, TokenCacheUsage, TokenUse,
-    VerifiedToken, Verifier, VerifierBuilder, VerifyError,
+    Admission, Algorithm, Attempt, BuildError, CheckFailed, Claim, ClaimPath, Claims, CustomClaims,
+    CustomClaimsVerifier, EcdsaForm, Issuer, KeyType, ManualClock, PendingVerification, ScopeClaim,
+    Scopes, TokenCacheConfig, TokenCacheUsage, TokenUse, VerifiedToken, Verifier, VerifierBuilder,
+    VerifyError,
 };
 
 /// The README's code blocks, compiled as doctests so they cannot rot.

@@ -1527,6 +1527,7 @@ async fn f1_f5_example_router_protects_every_route() {
         ("GET", "/orders"),
         ("POST", "/orders"),
         ("DELETE", "/orders/42"),
+        ("GET", "/reports"),
     ];
     let (issuer, verifier) = issuer_and_verifier().await;
     let server = spawn(bind().await, orders_api::router(verifier), Hits::default());

@@ -217,3 +217,84 @@ pub(crate) fn median(values: &mut [f64]) -> f64 {
         f64::midpoint(values[mid - 1], values[mid])
     }
 }
+
+/// The environment variable that chooses the CPU code paths of the dependencies that pick
+/// theirs at run time (see [`cpu_paths`]).
+pub(crate) const CPU_PATHS: &str = "TOLLGATE_BENCH_CPU";
+
+/// Set by [`cpu_paths`] in the process it re-executes, so it applies its settings once.
+const CPU_PATHS_APPLIED: &str = "TOLLGATE_BENCH_CPU_APPLIED";
+
+/// aws-lc: clear AVX512F/DQ/IFMA/PF/ER/CD/BW/VL (`OPENSSL_ia32cap_P[2]`, leaf 7 EBX) and
+/// AVX512_VBMI/VBMI2/GFNI/VNNI/BITALG/VPOPCNTDQ (`[3]`, leaf 7 ECX); VAES and VPCLMULQDQ stay
+/// (AVX2-only EPYCs of the Zen 3 generation have them).
+const AWS_LC_AVX2: &str = "~0x0:~0x00005942DC230000";
+
+/// glibc: its string functions (`memcpy`, `memmove`, `memcmp`, ...) resolve to their AVX2
+/// variants instead of the EVEX/AVX-512 ones.
+const GLIBC_AVX2: &str = "glibc.cpu.hwcaps=-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX512CD";
+
+/// Applies `TOLLGATE_BENCH_CPU` and describes the CPU paths in effect (for the bench's
+/// header line). Call it first in `main`: it may re-execute the program.
+///
+/// - unset or `native`: every dependency takes the best path this CPU offers;
+/// - `avx2`: the paths an AVX2-only x86-64 CPU takes, on an AVX-512 machine. aws-lc (RSA,
+///   SHA-256, the GMAC fingerprint) reads `OPENSSL_ia32cap` when it first initialises, and
+///   glibc resolves its string functions from `GLIBC_TUNABLES` when the program is loaded, so
+///   the program sets both and runs itself again (child server processes inherit them).
+///
+/// Not forced, because they take the same path on both CPU classes: base64-simd and memchr
+/// (their best x86 path is AVX2; they detect it with `std::is_x86_feature_detected!`, which
+/// has no override), serde_json, hashbrown/quick_cache (SSE2 at compile time) and the
+/// compiler's own vectorized loops (x86-64 baseline, SSE2). What no setting emulates: the
+/// older core itself (its clock, caches and instruction timings).
+pub(crate) fn cpu_paths() -> String {
+    let wanted = std::env::var(CPU_PATHS).unwrap_or_default();
+    match wanted.as_str() {
+        "" | "native" => "native (every dependency's best path for this CPU)".to_owned(),
+        "avx2" => {
+            if std::env::var_os(CPU_PATHS_APPLIED).is_none() {
+                use std::os::unix::process::CommandExt as _;
+                let mut args = std::env::args_os();
+                let program = std::env::current_exe().unwrap();
+                let error = std::process::Command::new(program)
+                    .arg0(args.next().unwrap_or_default())
+                    .args(args)
+                    .env("OPENSSL_ia32cap", AWS_LC_AVX2)
+                    .env("GLIBC_TUNABLES", GLIBC_AVX2)
+                    .env(CPU_PATHS_APPLIED, "1")
+                    .exec();
+                panic!("{CPU_PATHS}=avx2: could not re-execute the bench: {error}");
+            }
+            format!(
+                "avx2 (AVX-512 masked: OPENSSL_ia32cap={AWS_LC_AVX2} GLIBC_TUNABLES={GLIBC_AVX2}; \
+                 base64-simd and memchr take AVX2 on both classes)"
+            )
+        }
+        other => panic!("{CPU_PATHS}={other}: expected `native` or `avx2`"),
+    }
+}
+
+/// The CPU's model name and whether it has AVX-512 (`avx512f` in `/proc/cpuinfo`).
+pub(crate) fn cpu_class() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = info
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("unknown CPU", |(_, m)| m.trim())
+        .to_owned();
+    let flags = info
+        .lines()
+        .find_map(|l| l.strip_prefix("flags"))
+        .unwrap_or_default();
+    let has = |f: &str| flags.split_whitespace().any(|x| x == f);
+    let class = if has("avx512f") {
+        "AVX-512"
+    } else if has("avx2") {
+        "AVX2, no AVX-512"
+    } else {
+        "no AVX2"
+    };
+    format!("{model} ({class})")
+}

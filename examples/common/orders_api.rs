@@ -7,6 +7,7 @@
 //! | `GET /orders` | scope `orders/read` |
 //! | `POST /orders` | scope `orders/write` |
 //! | `DELETE /orders/{id}` | scopes `orders/write` and `orders/admin` |
+//! | `GET /reports` | scope `orders/admin`, or `analysts` in `cognito:groups` |
 
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
@@ -14,7 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use tollgate::{AuthLayer, Authenticated, GrantedScopes, RequireScopesLayer, Verifier};
+use tollgate::{
+    AuthLayer, Authenticated, GrantedScopes, RequireLayer, RequireScopesLayer, Requirement,
+    Verifier,
+};
 
 /// The API, protected by `verifier`.
 pub(crate) fn router(verifier: Verifier) -> Router {
@@ -33,6 +37,13 @@ pub(crate) fn router(verifier: Verifier) -> Router {
             "/orders/{id}",
             delete(delete_order)
                 .route_layer(RequireScopesLayer::all(["orders/write", "orders/admin"])),
+        )
+        .route(
+            "/reports",
+            get(reports).route_layer(RequireLayer::new(
+                Requirement::scopes_any(["orders/admin"])
+                    .or(Requirement::claim("cognito:groups").any(["analysts"])),
+            )),
         )
         .layer(
             AuthLayer::new(verifier)
@@ -79,6 +90,15 @@ async fn create_order(Authenticated(token): Authenticated) -> (StatusCode, Json<
         StatusCode::CREATED,
         Json(json!({ "id": 43, "created_by": token.client_id() })),
     )
+}
+
+async fn reports(Authenticated(token): Authenticated) -> Json<Value> {
+    let by = token.claims().username().or(token.client_id());
+    Json(json!({
+        "report": "orders per day",
+        "requested_by": by,
+        "rows": [{ "day": "2025-01-06", "orders": 12 }],
+    }))
 }
 
 async fn delete_order(Path(id): Path<u64>) -> (StatusCode, Json<Value>) {

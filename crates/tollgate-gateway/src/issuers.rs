@@ -247,6 +247,14 @@ fn issuer(
     if raw.any_audience {
         issuer = issuer.any_audience();
     }
+    if let Some(claims) = &raw.scope_claims {
+        if claims.get_ref().is_empty() {
+            return Err(ConfigError::EmptyList {
+                at: source.at(claims.span(), format!("{key}.scope_claims")),
+            });
+        }
+        issuer = issuer.scope_claims(claims.get_ref().iter().map(|c| c.0.as_str()));
+    }
     if let Some(token_use) = &raw.token_use {
         issuer = issuer.token_use(match token_use.get_ref() {
             RawTokenUse::Access => TokenUse::Access,

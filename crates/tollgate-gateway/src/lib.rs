@@ -5,9 +5,9 @@
 //! Built on the workspace's library crates and the same stack (hyper 1, hyper-util's server
 //! and pooled client, tower): the requests pass the library's
 //! [`AuthLayer`](tollgate_tower::AuthLayer), then a route table whose requirements are the
-//! library's ([`ScopeRequirement`](tollgate_tower::ScopeRequirement) behind
-//! [`RequireScopesLayer`](tollgate_tower::RequireScopesLayer)), so rejections are exactly the
-//! library's: RFC 6750 for HTTP, trailers-only for gRPC.
+//! library's ([`Requirement`](tollgate_tower::Requirement): scopes, claims and their
+//! combinations, behind [`RequireLayer`](tollgate_tower::RequireLayer)), so rejections are
+//! exactly the library's: RFC 6750 for HTTP, trailers-only for gRPC.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,13 +1,13 @@
 //! What a route requires: the configuration's `require` (and `unmatched`) turned into the
-//! library's requirement types, and the guard that applies them.
+//! library's [`Requirement`], and the guard that applies it.
 //!
 //! This is the one module that knows both the TOML schema ([`RawRequirement`]) and the
-//! library's requirement types. Today those are [`ScopeRequirement`] and
-//! [`RequireScopesLayer`]: `scopes`, `any_of`/`all_of` of scopes (expanded into the
-//! library's OR of AND-sets), `authenticated`, `anonymous` and `deny`. A `claims` condition is
-//! read and checked, then refused with [`ConfigError::ClaimsNotSupported`]; when
-//! `tollgate-tower` has a requirement type over scopes and claims, [`RouteRequirement`] holds
-//! it and [`RouteRequirement::guard`] applies its layer, and nothing else changes.
+//! library's requirement types: `scopes` become scope requirements (sets sorted, so challenges
+//! read the same whatever the order written), `claims` become claim conditions
+//! ([`Requirement::claim_at`] with `any`, `all` or `equals`), `any_of` / `all_of` map to the
+//! library's OR / AND, `authenticated`, `anonymous` and `deny` stand for themselves.
+//! [`RouteRequirement::guard`] puts the library's [`RequireLayer`] in front of the route's
+//! service, so answers are the library's.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -15,7 +15,8 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use http_body_util::Either;
 use pin_project_lite::pin_project;
-use tollgate_tower::{AuthBody, GuardFuture, RequireScopes, RequireScopesLayer, ScopeRequirement};
+use tollgate_tower::{AuthBody, GuardFuture, Require, RequireLayer, Requirement, ScopeRequirement};
+use tollgate_verify::ClaimPath;
 use toml::Spanned;
 use tower::{Layer, Service};
 
@@ -30,9 +31,8 @@ pub(crate) enum RouteRequirement {
     Anonymous,
     /// Never: 401 without a token, 403 `insufficient_scope` with one.
     Deny,
-    /// A verified token satisfying this requirement ([`ScopeRequirement::authenticated`]
-    /// for any verified token).
-    Scopes(ScopeRequirement),
+    /// A verified token satisfying this requirement (scopes, claims, or both).
+    Require(Requirement),
 }
 
 impl RouteRequirement {
@@ -45,15 +45,7 @@ impl RouteRequirement {
         match raw.get_ref() {
             RawRequirement::Anonymous => Ok(Self::Anonymous),
             RawRequirement::Deny => Ok(Self::Deny),
-            _ => {
-                let alternatives = alternatives(source, raw, key)?;
-                if alternatives.iter().any(Vec::is_empty) {
-                    // An empty set is satisfied by every token: the whole OR is.
-                    Ok(Self::Scopes(ScopeRequirement::authenticated()))
-                } else {
-                    Ok(Self::Scopes(ScopeRequirement::one_of(alternatives)))
-                }
-            }
+            _ => requirement(source, raw, key).map(|(requirement, _)| Self::Require(requirement)),
         }
     }
 
@@ -62,26 +54,28 @@ impl RouteRequirement {
         match self {
             Self::Anonymous => Guarded::Open { inner },
             Self::Deny => Guarded::Checked {
-                inner: RequireScopesLayer::new(never()).layer(inner),
+                inner: RequireLayer::new(never()).layer(inner),
             },
-            Self::Scopes(requirement) => Guarded::Checked {
-                inner: RequireScopesLayer::new(requirement.clone()).layer(inner),
+            Self::Require(requirement) => Guarded::Checked {
+                inner: RequireLayer::new(requirement.clone()).layer(inner),
             },
         }
     }
 }
 
-/// A requirement no token satisfies (no alternative at all).
+/// A requirement no token satisfies (a scope requirement without any alternative, answered
+/// like every unmet scope requirement).
 fn never() -> ScopeRequirement {
     ScopeRequirement::any(std::iter::empty::<&str>())
 }
 
-/// The requirement as an OR of AND-sets of scopes (`[]`: never; a `[]` set: any token).
-fn alternatives(
+/// The requirement, and how many scope alternatives its challenges can name (`all_of`
+/// multiplies them; at most [`MAX_ALTERNATIVES`]).
+fn requirement(
     source: &Source<'_>,
     raw: &Spanned<RawRequirement>,
     key: &str,
-) -> Result<Vec<Vec<String>>, ConfigError> {
+) -> Result<(Requirement, usize), ConfigError> {
     let at = || source.at(raw.span(), key);
     let non_empty = |list: &[String]| {
         if list.is_empty() || list.iter().any(String::is_empty) {
@@ -90,18 +84,22 @@ fn alternatives(
             Ok(())
         }
     };
-    let mut result = match raw.get_ref() {
+    let too_large = || ConfigError::RequirementTooLarge {
+        at: at(),
+        max: MAX_ALTERNATIVES,
+    };
+    let (requirement, alternatives) = match raw.get_ref() {
         RawRequirement::Anonymous | RawRequirement::Deny => {
             return Err(ConfigError::NestedOpenOrDeny { at: at() });
         }
-        RawRequirement::Authenticated => vec![Vec::new()],
+        RawRequirement::Authenticated => (Requirement::authenticated(), 1),
         RawRequirement::Scopes(RawScopes::Any(scopes)) => {
             non_empty(scopes)?;
-            scopes.iter().map(|s| vec![s.clone()]).collect()
+            scopes_requirement(scopes.iter().map(|s| vec![s.clone()]).collect())
         }
         RawRequirement::Scopes(RawScopes::All(scopes)) => {
             non_empty(scopes)?;
-            vec![scopes.clone()]
+            scopes_requirement(vec![scopes.clone()])
         }
         RawRequirement::Scopes(RawScopes::OneOf(sets)) => {
             if sets.is_empty() {
@@ -110,64 +108,79 @@ fn alternatives(
             for set in sets {
                 non_empty(set)?;
             }
-            sets.clone()
+            scopes_requirement(sets.clone())
         }
-        RawRequirement::Claims(claims) => {
-            check_claims(claims).map_err(|()| ConfigError::InvalidClaimsCondition { at: at() })?;
-            // Plug-in point for claims requirements (issue 11): build the library's claims
-            // condition from `claims.path` and `any` / `all` / `equals` here.
-            return Err(ConfigError::ClaimsNotSupported { at: at() });
-        }
+        RawRequirement::Claims(claims) => (claims_requirement(source, raw, key, claims)?, 1),
         RawRequirement::AnyOf(items) => {
             if items.is_empty() {
                 return Err(ConfigError::EmptyList { at: at() });
             }
-            let mut all = Vec::new();
+            let mut children = Vec::with_capacity(items.len());
+            let mut sum = 0_usize;
             for (i, item) in items.iter().enumerate() {
-                all.extend(alternatives(source, item, &format!("{key}.any_of[{i}]"))?);
+                let (child, count) = requirement(source, item, &format!("{key}.any_of[{i}]"))?;
+                sum = sum.saturating_add(count);
+                children.push(child);
             }
-            all
+            (Requirement::any_of(children), sum)
         }
         RawRequirement::AllOf(items) => {
             if items.is_empty() {
                 return Err(ConfigError::EmptyList { at: at() });
             }
-            let mut product: Vec<Vec<String>> = vec![Vec::new()];
+            let mut children = Vec::with_capacity(items.len());
+            let mut product = 1_usize;
             for (i, item) in items.iter().enumerate() {
-                let next = alternatives(source, item, &format!("{key}.all_of[{i}]"))?;
-                if product.len().saturating_mul(next.len()) > MAX_ALTERNATIVES {
-                    return Err(ConfigError::RequirementTooLarge {
-                        at: at(),
-                        max: MAX_ALTERNATIVES,
-                    });
+                let (child, count) = requirement(source, item, &format!("{key}.all_of[{i}]"))?;
+                product = product.saturating_mul(count);
+                if product > MAX_ALTERNATIVES {
+                    return Err(too_large());
                 }
-                product = product
-                    .iter()
-                    .flat_map(|left| {
-                        next.iter().map(move |right| {
-                            let mut set = left.clone();
-                            set.extend(right.iter().cloned());
-                            set
-                        })
-                    })
-                    .collect();
+                children.push(child);
             }
-            product
+            (Requirement::all_of(children), product)
         }
     };
-    for set in &mut result {
+    if alternatives > MAX_ALTERNATIVES {
+        return Err(too_large());
+    }
+    Ok((requirement, alternatives))
+}
+
+/// Scope sets, each sorted and deduplicated, the alternatives sorted and deduplicated too:
+/// the challenges name them in one order whatever the file's.
+fn scopes_requirement(mut sets: Vec<Vec<String>>) -> (Requirement, usize) {
+    for set in &mut sets {
         set.sort();
         set.dedup();
     }
-    result.sort();
-    result.dedup();
-    if result.len() > MAX_ALTERNATIVES {
-        return Err(ConfigError::RequirementTooLarge {
-            at: at(),
-            max: MAX_ALTERNATIVES,
-        });
-    }
-    Ok(result)
+    sets.sort();
+    sets.dedup();
+    let count = sets.len();
+    (Requirement::scopes(ScopeRequirement::one_of(sets)), count)
+}
+
+/// A claims condition: `path` (the library's claim path syntax) and exactly one of `any`,
+/// `all` (the claim, a string or an array of strings, holds one / every value) or `equals`
+/// (the claim is this string).
+fn claims_requirement(
+    source: &Source<'_>,
+    raw: &Spanned<RawRequirement>,
+    key: &str,
+    claims: &RawClaims,
+) -> Result<Requirement, ConfigError> {
+    let at = || source.at(raw.span(), key);
+    check_claims(claims).map_err(|()| ConfigError::InvalidClaimsCondition { at: at() })?;
+    let path = ClaimPath::parse(&claims.path)
+        .map_err(|problem| ConfigError::InvalidClaimPath { at: at(), problem })?;
+    let condition = Requirement::claim_at(path);
+    Ok(match (&claims.any, &claims.all, &claims.equals) {
+        (Some(any), _, _) => condition.any(any),
+        (_, Some(all), _) => condition.all(all),
+        (_, _, Some(equals)) => condition.equals(equals),
+        // `check_claims` guarantees one test; should none be there, nothing satisfies it.
+        (None, None, None) => condition.any(std::iter::empty::<&str>()),
+    })
 }
 
 /// A claims condition is well formed: a path and exactly one non-empty test.
@@ -195,7 +208,7 @@ pub(crate) enum Guarded<S> {
     /// Checked by the library's guard.
     Checked {
         /// The guard around the service.
-        inner: RequireScopes<S>,
+        inner: Require<S>,
     },
 }
 

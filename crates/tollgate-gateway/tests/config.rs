@@ -2,9 +2,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::Path;
 
+use serde_json::json;
 use tollgate_gateway::{Config, ConfigError};
+use tollgate_testkit::DEFAULT_CLIENT_ID;
 
 const ISSUER: &str = r#"
 [[issuer]]
@@ -102,14 +106,179 @@ fn syntax_types_and_unknown_keys_name_line_and_key() {
     assert!(message.starts_with("line 1, column"), "{message}");
 }
 
-#[test]
-fn claims_requirements_are_read_and_refused_clearly() {
+/// Claims requirements (issue 11) are accepted, mapped to the library's requirement and
+/// enforced end to end, through the proxy and through forward-auth: groups alone, scope OR
+/// group, scope AND exact value, nested roles, a quoted name with `.`. A malformed condition
+/// or path is still refused with its line and key.
+#[tokio::test]
+async fn claims_requirements_are_accepted_and_enforced_through_the_proxy_and_forward_auth() {
+    // The file the gateway used to refuse ("not supported yet") now builds.
     let toml = format!(
         "{ISSUER}[[route]]\npath = \"/admin\"\nrequire = {{ any_of = [{{ scopes = {{ any = [\"a\"] }} }}, {{ claims = {{ path = \"cognito:groups\", any = [\"admins\"] }} }}] }}\n"
     );
+    Config::parse(&toml, Path::new(".")).unwrap();
+
+    let issuer = common::issuer().await;
+    let upstream = common::upstream::start().await;
+    let gateway = common::start(&format!(
+        r#"
+[upstream.default]
+url = "{}"
+
+[forward_auth]
+path = "/_auth"
+
+[[route]]
+path = "/admin"
+require = {{ any_of = [{{ scopes = {{ any = ["orders/admin"] }} }}, {{ claims = {{ path = "cognito:groups", any = ["admins"] }} }}] }}
+
+[[route]]
+path = "/approve"
+require = {{ claims = {{ path = "resource_access.orders-api.roles", all = ["approve", "read"] }} }}
+
+[[route]]
+path = "/tenant"
+require = {{ all_of = [{{ scopes = {{ any = ["orders/read"] }} }}, {{ claims = {{ path = "custom:tenant", equals = "acme" }} }}] }}
+
+[[route]]
+path = "/editors"
+require = {{ claims = {{ path = '"https://example.com/roles"', any = ["editor"] }} }}
+{}"#,
+        upstream.url(),
+        common::issuer_toml(&issuer)
+    ))
+    .await;
+    let token = |scopes: &[&str], claims: serde_json::Value| {
+        let mut builder = issuer.token_builder(DEFAULT_CLIENT_ID, scopes);
+        for (name, value) in claims.as_object().unwrap() {
+            builder = builder.claim(name, value.clone());
+        }
+        issuer.sign(&builder).unwrap()
+    };
+    let forbidden = |scope: Option<&str>| match scope {
+        Some(scope) => {
+            format!(r#"Bearer realm="api", error="insufficient_scope", scope="{scope}""#)
+        }
+        None => r#"Bearer realm="api", error="insufficient_scope""#.to_owned(),
+    };
+    let client = common::http1();
+    let cases = [
+        (
+            "/admin",
+            token(&[], json!({ "cognito:groups": ["admins"] })),
+            None,
+        ),
+        ("/admin", token(&["orders/admin"], json!({})), None),
+        (
+            "/admin",
+            token(&["orders/read"], json!({ "cognito:groups": ["interns"] })),
+            Some(forbidden(Some("orders/admin"))),
+        ),
+        (
+            "/approve",
+            token(
+                &[],
+                json!({ "resource_access": { "orders-api": { "roles": ["read", "approve"] } } }),
+            ),
+            None,
+        ),
+        (
+            "/approve",
+            token(
+                &[],
+                json!({ "resource_access": { "orders-api": { "roles": ["read"] } } }),
+            ),
+            Some(forbidden(None)),
+        ),
+        (
+            "/tenant",
+            token(&["orders/read"], json!({ "custom:tenant": "acme" })),
+            None,
+        ),
+        (
+            "/tenant",
+            token(&["orders/read"], json!({ "custom:tenant": "globex" })),
+            Some(forbidden(None)),
+        ),
+        (
+            "/tenant",
+            token(&[], json!({ "custom:tenant": "acme" })),
+            Some(forbidden(Some("orders/read"))),
+        ),
+        (
+            "/editors",
+            token(&[], json!({ "https://example.com/roles": ["editor"] })),
+            None,
+        ),
+        (
+            "/editors",
+            token(&[], json!({ "https://example.com/roles": ["viewer"] })),
+            Some(forbidden(None)),
+        ),
+    ];
+    for (path, token, refused) in &cases {
+        let seen_before = upstream.seen().len();
+        let proxied = client
+            .get(gateway.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let asked = client
+            .get(gateway.url("/_auth"))
+            .header("x-original-method", "GET")
+            .header("x-original-uri", *path)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        for (how, response) in [("proxy", proxied), ("forward-auth", asked)] {
+            let challenge = response
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_owned());
+            match refused {
+                None => assert_eq!(response.status(), 200, "{how} {path}: {challenge:?}"),
+                Some(expected) => {
+                    assert_eq!(response.status(), 403, "{how} {path}");
+                    assert_eq!(challenge.as_ref(), Some(expected), "{how} {path}");
+                    let text =
+                        format!("{:?}", response.headers()) + &response.text().await.unwrap();
+                    for secret in [
+                        "admins", "interns", "approve", "acme", "globex", "editor", "viewer",
+                    ] {
+                        assert!(!text.contains(secret), "{how} {path}: {secret} in {text}");
+                    }
+                }
+            }
+        }
+        let reached = upstream.seen().len() - seen_before;
+        assert_eq!(reached, usize::from(refused.is_none()), "{path}");
+    }
+    let missing = client.get(gateway.url("/admin")).send().await.unwrap();
+    assert_eq!(missing.status(), 401);
+
+    // A malformed claims condition is its own error, with its place.
+    let toml = format!(
+        "{ISSUER}[[route]]\npath = \"/admin\"\nrequire = {{ claims = {{ path = \"realm_access.roles\", any = [\"a\"], equals = \"b\" }} }}\n"
+    );
+    assert!(matches!(
+        error_of(&toml),
+        ConfigError::InvalidClaimsCondition { .. }
+    ));
+    // So is a path that is not a claim path.
+    let toml = format!(
+        "{ISSUER}[[route]]\npath = \"/admin\"\nrequire = {{ any_of = [{{ scopes = {{ any = [\"a\"] }} }}, {{ claims = {{ path = \"realm_access..roles\", any = [\"a\"] }} }}] }}\n"
+    );
     let error = error(&toml);
     assert!(
-        matches!(error, ConfigError::ClaimsNotSupported { .. }),
+        matches!(
+            error,
+            ConfigError::InvalidClaimPath {
+                problem: tollgate_verify::InvalidClaimPath::EmptySegment,
+                ..
+            }
+        ),
         "{error:?}"
     );
     let at = error.location().unwrap();
@@ -117,15 +286,50 @@ fn claims_requirements_are_read_and_refused_clearly() {
         (at.line, at.key.as_str()),
         (9, "route[0].require.any_of[1]")
     );
-    assert!(error.to_string().contains("not supported yet"));
+    assert!(error.to_string().contains("not a claim path"), "{error}");
+}
 
-    // A malformed claims condition is a different error, even today.
-    let toml = format!(
-        "{ISSUER}[[route]]\npath = \"/admin\"\nrequire = {{ claims = {{ path = \"realm_access.roles\", any = [\"a\"], equals = \"b\" }} }}\n"
-    );
+/// `scope_claims` names the claims an issuer's scopes come from (library claim paths): groups
+/// become scopes for `scopes` requirements; a bad path or an empty list is refused.
+#[tokio::test]
+async fn scope_claims_make_groups_scopes() {
+    let issuer = common::issuer().await;
+    let gateway = common::start(&format!(
+        "[forward_auth]\npath = \"/_auth\"\n[[route]]\npath = \"/admin\"\nrequire = {{ scopes = {{ any = [\"admins\"] }} }}\n{}scope_claims = [\"scope\", \"cognito:groups\"]\n",
+        common::issuer_toml(&issuer)
+    ))
+    .await;
+    let ask = |groups: &[&str]| {
+        let token = issuer
+            .sign(
+                &issuer
+                    .token_builder(DEFAULT_CLIENT_ID, &["orders/read"])
+                    .claim("cognito:groups", groups.to_vec()),
+            )
+            .unwrap();
+        common::http1()
+            .get(gateway.url("/_auth"))
+            .header("x-original-method", "GET")
+            .header("x-original-uri", "/admin")
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(ask(&["admins"]).await.unwrap().status(), 200);
+    assert_eq!(ask(&["interns"]).await.unwrap().status(), 403);
+
+    let refused = error(&format!(
+        "{ISSUER}scope_claims = [\"realm_access..roles\"]\n"
+    ));
+    match &refused {
+        ConfigError::Issuer { source, .. } => assert!(
+            matches!(source, tollgate_verify::BuildError::InvalidScopeClaim(_)),
+            "{source:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
     assert!(matches!(
-        error_of(&toml),
-        ConfigError::InvalidClaimsCondition { .. }
+        error(&format!("{ISSUER}scope_claims = []\n")),
+        ConfigError::EmptyList { .. }
     ));
 }
 
@@ -336,7 +540,7 @@ fn the_readme_configuration_is_valid() {
     let end = start + readme[start..].find("```").unwrap();
     let text = readme[start..end].replace("${USER_POOL_ID}", "eu-west-1_AbCdEf123");
     let config = Config::parse(&text, Path::new(".")).unwrap();
-    assert_eq!(config.route_count(), 4);
+    assert_eq!(config.route_count(), 6);
     assert_eq!(config.upstream_count(), 2);
     config.build_verifier().unwrap();
 }

@@ -114,6 +114,9 @@ pub struct KeySet {
     skipped: Vec<SkippedKey>,
 }
 
+/// Up to this many keys, [`KeySet::get`] compares kids instead of hashing.
+const SCANNED_KEYS: usize = 8;
+
 impl KeySet {
     /// Parses and validates a JWK set document (`{"keys": [...]}`).
     ///
@@ -167,6 +170,15 @@ impl KeySet {
     /// The key with this `kid`.
     #[must_use]
     pub fn get(&self, kid: &str) -> Option<&Arc<VerifyingKey>> {
+        // Key sets hold a handful of keys: comparing their kids costs less than hashing one
+        // (SipHash over a 44-byte Cognito kid is most of a lookup).
+        if self.keys.len() <= SCANNED_KEYS {
+            return self
+                .keys
+                .iter()
+                .find(|(candidate, _)| ***candidate == *kid)
+                .map(|(_, key)| key);
+        }
         self.keys.get(kid)
     }
 

@@ -544,3 +544,29 @@ fn duplicate_kids_are_unusable_in_any_order_and_past_the_limit() {
         Err(FetchError::NoUsableKeys { .. })
     ));
 }
+
+/// A key is found by its exact `kid` in small sets (compared one by one) and large ones
+/// (hashed) alike; a kid that differs in one byte, a prefix or a longer kid finds nothing.
+#[test]
+fn lookup_by_kid_is_exact_in_small_and_large_sets() {
+    let options = KeySetOptions::default().max_keys(64);
+    for size in [1usize, 2, 8, 9, 20] {
+        let entries: Vec<Value> = (0..size)
+            .map(|i| jwk(&common::key(i % 2), &format!("kid-{i:02}")))
+            .collect();
+        let body = json!({ "keys": entries }).to_string();
+        let set = tollgate_jwks::KeySet::from_json(body.as_bytes(), &options).unwrap();
+        assert_eq!(set.len(), size);
+        for i in 0..size {
+            let kid = format!("kid-{i:02}");
+            assert_eq!(
+                set.get(&kid).map(|k| k.kid()),
+                Some(kid.as_str()),
+                "{size} keys"
+            );
+        }
+        for missing in ["kid-", "kid-0", "kid-000", "KID-00", "kid-99", ""] {
+            assert!(set.get(missing).is_none(), "{missing:?} in {size} keys");
+        }
+    }
+}

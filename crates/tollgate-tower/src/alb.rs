@@ -51,8 +51,13 @@ pub const ALB_DATA_HEADER: &str = "x-amzn-oidc-data";
 /// [`AuthLayer`](crate::AuthLayer) made with
 /// [`alb_user_claims`](crate::AuthLayer::alb_user_claims) (with the `axum` feature, also an
 /// extractor; `Option<AlbUser>` where the claims are optional).
-#[derive(Debug)]
 pub struct AlbUser<C = NoCustomClaims>(pub VerifiedToken<C>);
+
+impl<C> std::fmt::Debug for AlbUser<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("AlbUser").field(&self.0).finish()
+    }
+}
 
 impl<C> Clone for AlbUser<C> {
     fn clone(&self) -> Self {

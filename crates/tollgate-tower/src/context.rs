@@ -3,10 +3,14 @@
 use std::sync::Arc;
 
 use http::Extensions;
-use tollgate_verify::Scopes;
+use tollgate_verify::{Claims, Scopes};
 
 use crate::challenge::ChallengeConfig;
 use crate::rejection::{Rejection, RejectionKind};
+
+/// Reads the `Claims` of the auth layer's `VerifiedToken<C>` out of the extensions, for the `C`
+/// of the layer that authenticated the request.
+pub(crate) type ClaimsReader = for<'e> fn(&'e Extensions) -> Option<&'e Claims>;
 
 /// Put in the request extensions by the auth layer for every request it let through: the
 /// granted scopes when a token was verified, nothing when the request was anonymous (with
@@ -14,16 +18,32 @@ use crate::rejection::{Rejection, RejectionKind};
 /// `skip_path`, `skip_method` or the CORS preflight bypass).
 ///
 /// Guards and extractors read it; its absence means the auth layer did not run.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuthContext {
     scopes: Option<Scopes>,
+    /// How guards find the token's claims (whatever the verifier's custom-claims type).
+    pub(crate) claims: ClaimsReader,
     pub(crate) challenge: Arc<ChallengeConfig>,
 }
 
+impl std::fmt::Debug for AuthContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthContext")
+            .field("scopes", &self.scopes)
+            .field("challenge", &self.challenge)
+            .finish_non_exhaustive()
+    }
+}
+
 impl AuthContext {
-    pub(crate) fn authenticated(scopes: Scopes, challenge: Arc<ChallengeConfig>) -> Self {
+    pub(crate) fn authenticated(
+        scopes: Scopes,
+        claims: ClaimsReader,
+        challenge: Arc<ChallengeConfig>,
+    ) -> Self {
         Self {
             scopes: Some(scopes),
+            claims,
             challenge,
         }
     }
@@ -31,6 +51,7 @@ impl AuthContext {
     pub(crate) fn anonymous(challenge: Arc<ChallengeConfig>) -> Self {
         Self {
             scopes: None,
+            claims: crate::requirement::default_claims_of,
             challenge,
         }
     }

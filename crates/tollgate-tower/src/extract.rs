@@ -33,9 +33,21 @@ use crate::context::AuthContext;
 use crate::rejection::{Rejection, RejectionKind};
 use crate::responder::DefaultResponder;
 
-/// The verified token of the request (claims, scopes, custom claims of type `C`).
-#[derive(Debug, Clone)]
+/// The verified token of the request (claims, scopes, custom claims of type `C`). `Clone` and
+/// `Debug` for any `C` (`Debug` never prints personal claims, as [`VerifiedToken`]'s).
 pub struct Authenticated<C = NoCustomClaims>(pub VerifiedToken<C>);
+
+impl<C> Clone for Authenticated<C> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<C> std::fmt::Debug for Authenticated<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Authenticated").field(&self.0).finish()
+    }
+}
 
 /// The scopes granted to the request's verified token.
 #[derive(Debug, Clone)]

@@ -11,12 +11,13 @@
 //! // tonic: Server::builder().layer(auth_layer).layer(scopes).add_service(...)
 //! ```
 //!
+//! A convenience over [`GrpcRequireLayer`] for maps of scope
+//! requirements only; for claims (groups, roles) and combinations, use that layer.
+//!
 //! A method not in the map answers `PERMISSION_DENIED` unless
 //! [`GrpcScopesLayer::allow_unlisted`] was called (then a verified token is enough). Paths are
 //! matched exactly.
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
@@ -25,22 +26,19 @@ use tower_service::Service;
 
 use crate::ScopeRequirement;
 use crate::body::AuthBody;
-use crate::context::{AuthContext, is_grpc};
+use crate::grpc_require::{GrpcRequire, GrpcRequireLayer};
 use crate::guard_future::GuardFuture;
-use crate::observe;
-use crate::rejection::{Rejection, RejectionKind};
-use crate::require_scopes::check;
 use crate::responder::DefaultResponder;
 
 /// Applies [`GrpcScopes`]: maps gRPC method paths (`/package.Service/Method`) to scope
-/// requirements; unlisted methods are denied.
+/// requirements; unlisted methods are denied. A [`GrpcRequireLayer`] whose requirements are
+/// scope requirements.
 ///
 /// See the [module docs](crate::grpc_scopes).
 #[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct GrpcScopesLayer {
-    methods: Arc<HashMap<String, ScopeRequirement>>,
-    allow_unlisted: bool,
+    map: GrpcRequireLayer,
 }
 
 impl GrpcScopesLayer {
@@ -51,15 +49,17 @@ impl GrpcScopesLayer {
 
     /// Requires `requirement` for the method at `path` (for example
     /// `/orders.v1.Orders/GetOrder`).
-    pub fn method(mut self, path: impl Into<String>, requirement: ScopeRequirement) -> Self {
-        Arc::make_mut(&mut self.methods).insert(path.into(), requirement);
-        self
+    pub fn method(self, path: impl Into<String>, requirement: ScopeRequirement) -> Self {
+        Self {
+            map: self.map.method(path, requirement),
+        }
     }
 
     /// Lets methods not in the map through with any verified token (instead of denying them).
-    pub fn allow_unlisted(mut self) -> Self {
-        self.allow_unlisted = true;
-        self
+    pub fn allow_unlisted(self) -> Self {
+        Self {
+            map: self.map.allow_unlisted(),
+        }
     }
 }
 
@@ -68,21 +68,20 @@ impl<S> Layer<S> for GrpcScopesLayer {
 
     fn layer(&self, inner: S) -> Self::Service {
         GrpcScopes {
-            inner,
-            map: self.clone(),
+            guard: self.map.layer(inner),
         }
     }
 }
 
 /// Lets a gRPC call through to the inner service only if its method is in the map and the
 /// verified token satisfies the method's requirement; answers `PERMISSION_DENIED` (or
-/// `UNAUTHENTICATED` without a verified token) otherwise.
+/// `UNAUTHENTICATED` without a verified token) otherwise. A [`GrpcRequire`] over scope
+/// requirements.
 ///
 /// Created by [`GrpcScopesLayer`]; see the [module docs](crate::grpc_scopes).
 #[derive(Debug, Clone)]
 pub struct GrpcScopes<S> {
-    inner: S,
-    map: GrpcScopesLayer,
+    guard: GrpcRequire<S>,
 }
 
 impl GrpcScopes<()> {
@@ -95,17 +94,17 @@ impl GrpcScopes<()> {
 impl<S> GrpcScopes<S> {
     /// The inner service.
     pub fn get_ref(&self) -> &S {
-        &self.inner
+        self.guard.get_ref()
     }
 
     /// The inner service, mutably.
     pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
+        self.guard.get_mut()
     }
 
     /// Consumes `self`, returning the inner service.
     pub fn into_inner(self) -> S {
-        self.inner
+        self.guard.into_inner()
     }
 }
 
@@ -118,27 +117,11 @@ where
     type Future = GuardFuture<S::Future, DefaultResponder>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+        self.guard.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let decision = match self.map.methods.get(request.uri().path()) {
-            Some(requirement) => check(request.extensions(), Some(requirement)),
-            None if self.map.allow_unlisted => check(request.extensions(), None),
-            None => AuthContext::require(request.extensions()).and_then(|(_, context)| {
-                Err(Rejection::new(
-                    RejectionKind::MethodNotMapped,
-                    Arc::clone(&context.challenge),
-                ))
-            }),
-        };
-        match decision {
-            Ok(()) => GuardFuture::inner(self.inner.call(request)),
-            Err(rejection) => {
-                observe::rejected(&rejection);
-                GuardFuture::rejected(rejection, is_grpc(&request), DefaultResponder)
-            }
-        }
+        self.guard.call(request)
     }
 }
 

@@ -2,14 +2,19 @@
 //! scope guards, and answers exactly as RFC 6750 and gRPC clients expect.
 //!
 //! - [`AuthLayer`] / [`Auth`]: takes the token from the single `Authorization: Bearer`
-//!   header (scheme case-insensitive; query strings, bodies and cookies are never read),
-//!   verifies it with a [`Verifier`](tollgate_verify::Verifier), and puts the
+//!   header (scheme case-insensitive; query strings and bodies are never read, a named header
+//!   or cookie only when configured with [`AuthLayer::token_sources`]), verifies it with a
+//!   [`Verifier`](tollgate_verify::Verifier), and puts the
 //!   [`VerifiedToken`](tollgate_verify::VerifiedToken) and an [`AuthContext`] in the request
 //!   extensions. Rejections are responses, never `Service::Error`.
-//! - [`RequireScopesLayer`] / [`RequireScopes`]: per-route guard (`any`, `all`, or an OR of
-//!   AND-sets), usable as an axum `route_layer` and as a plain tower layer.
-//! - [`GrpcScopesLayer`] / [`GrpcScopes`]: per-method scope map for gRPC services; unlisted
-//!   methods are denied.
+//! - [`RequireLayer`] / [`Require`]: per-route guard over a [`Requirement`]: scopes, claim
+//!   values (groups, roles, any claim by path, nested ones included), predicates, and AND /
+//!   OR combinations; usable as an axum `route_layer` and as a plain tower layer.
+//!   [`RequireScopesLayer`] / [`RequireScopes`] is its scopes-only form (`any`, `all`, or an
+//!   OR of AND-sets).
+//! - [`GrpcRequireLayer`] / [`GrpcRequire`]: per-method [`Requirement`] map for gRPC services;
+//!   unlisted methods are denied. [`GrpcScopesLayer`] / [`GrpcScopes`] is its scopes-only
+//!   form.
 //! - [`Authenticated`] and [`GrantedScopes`] (feature `axum`): extractors, including
 //!   `Option<Authenticated>` for routes where a token is optional.
 //! - [`TonicRequestExt`] (feature `tonic`): the verified token in tonic methods.
@@ -23,6 +28,8 @@
 //! | malformed credentials (two headers, bad bytes, `Bearer` alone) | 400 `error="invalid_request"` | 16 `UNAUTHENTICATED` |
 //! | invalid token | 401 `error="invalid_token"`, fixed short description | 16 `UNAUTHENTICATED` |
 //! | valid token, missing scope | 403 `error="insufficient_scope", scope=".."` | 7 `PERMISSION_DENIED` |
+//! | valid token, unmet claim requirement (no scope would help) | 403 `error="insufficient_scope"`, no `scope` | 7 `PERMISSION_DENIED` |
+//! | different tokens in two configured sources | 400 `error="invalid_request"` | 16 `UNAUTHENTICATED` |
 //! | no usable keys | 503 with `Retry-After` | 14 `UNAVAILABLE` |
 //!
 //! A request is gRPC when its `content-type` starts with `application/grpc`. Bodies are empty
@@ -77,12 +84,16 @@ mod extract;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzz_api;
+pub mod grpc_require;
 pub mod grpc_scopes;
+mod guard;
 mod guard_future;
 pub mod metadata;
 mod observe;
 mod rejection;
+pub mod require;
 pub mod require_scopes;
+mod requirement;
 mod responder;
 mod scope_requirement;
 #[cfg(feature = "tonic")]
@@ -90,16 +101,19 @@ mod tonic_ext;
 
 pub use alb::{ALB_DATA_HEADER, AlbUser};
 pub use auth::{Auth, AuthLayer, ResponseFuture};
-pub use bearer::InvalidRequest;
+pub use bearer::{InvalidRequest, TokenSource};
 pub use body::{AuthBody, FullBody};
 pub use context::AuthContext;
 #[cfg(feature = "axum")]
 pub use extract::{Authenticated, GrantedScopes};
+pub use grpc_require::{GrpcRequire, GrpcRequireLayer};
 pub use grpc_scopes::{GrpcScopes, GrpcScopesLayer};
 pub use guard_future::GuardFuture;
 pub use metadata::{MetadataService, ProtectedResourceMetadata};
 pub use rejection::{GrpcCode, RETRY_AFTER_SECS, Rejection, RejectionBody, RejectionKind};
+pub use require::{Require, RequireLayer};
 pub use require_scopes::{RequireScopes, RequireScopesLayer};
+pub use requirement::{ClaimCondition, Requirement};
 pub use responder::{DefaultResponder, ProblemDetails, RejectionResponder};
 pub use scope_requirement::ScopeRequirement;
 #[cfg(feature = "tonic")]

@@ -62,8 +62,14 @@ pub enum RejectionKind {
     InvalidToken(VerifyError),
     /// The issuer's keys cannot be obtained: 503 with `Retry-After`.
     KeysUnavailable,
-    /// The token lacks the required scopes: 403 `insufficient_scope` with `scope`.
+    /// The token lacks the required scopes: 403 `insufficient_scope` with one `scope` per
+    /// alternative that scopes alone would satisfy (for a [`Requirement`](crate::Requirement)
+    /// that also tests claims, the alternatives whose claim conditions the token meets).
     InsufficientScope(ScopeRequirement),
+    /// The token does not meet a [`Requirement`](crate::Requirement) and no scope alone would
+    /// help (a claim value or a predicate is what is missing): 403 `insufficient_scope`
+    /// without `scope`. The claim values wanted are never named.
+    RequirementNotMet,
     /// A gRPC method with no entry in the scope map: 403 / `PERMISSION_DENIED`.
     MethodNotMapped,
     /// A scope guard or extractor ran without the auth layer before it: 500.
@@ -111,9 +117,9 @@ impl Rejection {
             }
             RejectionKind::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             RejectionKind::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            RejectionKind::InsufficientScope(_) | RejectionKind::MethodNotMapped => {
-                StatusCode::FORBIDDEN
-            }
+            RejectionKind::InsufficientScope(_)
+            | RejectionKind::RequirementNotMet
+            | RejectionKind::MethodNotMapped => StatusCode::FORBIDDEN,
             RejectionKind::MissingAuthLayer => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -125,9 +131,9 @@ impl Rejection {
             RejectionKind::MissingCredentials
             | RejectionKind::InvalidRequest(_)
             | RejectionKind::InvalidToken(_) => GrpcCode::Unauthenticated,
-            RejectionKind::InsufficientScope(_) | RejectionKind::MethodNotMapped => {
-                GrpcCode::PermissionDenied
-            }
+            RejectionKind::InsufficientScope(_)
+            | RejectionKind::RequirementNotMet
+            | RejectionKind::MethodNotMapped => GrpcCode::PermissionDenied,
             RejectionKind::KeysUnavailable => GrpcCode::Unavailable,
             RejectionKind::MissingAuthLayer => GrpcCode::Internal,
         }
@@ -139,9 +145,9 @@ impl Rejection {
         match self.kind {
             RejectionKind::InvalidRequest(_) => Some("invalid_request"),
             RejectionKind::InvalidToken(_) => Some("invalid_token"),
-            RejectionKind::InsufficientScope(_) | RejectionKind::MethodNotMapped => {
-                Some("insufficient_scope")
-            }
+            RejectionKind::InsufficientScope(_)
+            | RejectionKind::RequirementNotMet
+            | RejectionKind::MethodNotMapped => Some("insufficient_scope"),
             _ => None,
         }
     }
@@ -159,6 +165,7 @@ impl Rejection {
             RejectionKind::InvalidToken(_) => "the access token is invalid",
             RejectionKind::KeysUnavailable => "token keys are temporarily unavailable",
             RejectionKind::InsufficientScope(_) => "the access token lacks the required scope",
+            RejectionKind::RequirementNotMet => "the access token lacks the required privileges",
             RejectionKind::MethodNotMapped => "method not allowed for any token",
             RejectionKind::MissingAuthLayer => "authentication is misconfigured",
         }
@@ -173,6 +180,7 @@ impl Rejection {
             RejectionKind::InvalidToken(error) => error.reason(),
             RejectionKind::KeysUnavailable => "keys_unavailable",
             RejectionKind::InsufficientScope(_) => "insufficient_scope",
+            RejectionKind::RequirementNotMet => "requirement_not_met",
             RejectionKind::MethodNotMapped => "method_not_mapped",
             RejectionKind::MissingAuthLayer => "missing_auth_layer",
         }
@@ -200,7 +208,7 @@ impl Rejection {
                     challenges
                 }
             }
-            RejectionKind::MethodNotMapped => {
+            RejectionKind::RequirementNotMet | RejectionKind::MethodNotMapped => {
                 vec![c.header(Some("insufficient_scope"), None, None)]
             }
             RejectionKind::KeysUnavailable | RejectionKind::MissingAuthLayer => Vec::new(),
@@ -264,6 +272,7 @@ impl std::error::Error for Rejection {
             RejectionKind::MissingCredentials
             | RejectionKind::KeysUnavailable
             | RejectionKind::InsufficientScope(_)
+            | RejectionKind::RequirementNotMet
             | RejectionKind::MethodNotMapped
             | RejectionKind::MissingAuthLayer => None,
         }
@@ -338,9 +347,10 @@ mod tests {
             RejectionKind::InsufficientScope(_) => 4,
             RejectionKind::MethodNotMapped => 5,
             RejectionKind::MissingAuthLayer => 6,
+            RejectionKind::RequirementNotMet => 7,
         }
     }
-    const KINDS: usize = 7;
+    const KINDS: usize = 8;
 
     fn invalid_request_ordinal(error: &InvalidRequest) -> usize {
         match error {
@@ -349,9 +359,10 @@ mod tests {
             InvalidRequest::MalformedBearer => 2,
             InvalidRequest::InvalidTokenCharacters => 3,
             InvalidRequest::MultipleMethods => 4,
+            InvalidRequest::ConflictingTokens => 5,
         }
     }
-    const INVALID_REQUESTS: usize = 5;
+    const INVALID_REQUESTS: usize = 6;
 
     fn every_kind() -> Vec<RejectionKind> {
         let mut kinds = vec![
@@ -362,6 +373,7 @@ mod tests {
             RejectionKind::InsufficientScope(ScopeRequirement::any(["orders/read"])),
             RejectionKind::MethodNotMapped,
             RejectionKind::MissingAuthLayer,
+            RejectionKind::RequirementNotMet,
         ];
         kinds.extend(
             [
@@ -370,6 +382,7 @@ mod tests {
                 InvalidRequest::MalformedBearer,
                 InvalidRequest::InvalidTokenCharacters,
                 InvalidRequest::MultipleMethods,
+                InvalidRequest::ConflictingTokens,
             ]
             .map(RejectionKind::InvalidRequest),
         );

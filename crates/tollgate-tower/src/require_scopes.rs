@@ -16,6 +16,10 @@
 //! // ... then `.layer(AuthLayer::new(verifier))` around the router.
 //! ```
 //!
+//! A convenience over [`RequireLayer`](crate::RequireLayer) and
+//! [`Requirement::scopes`](crate::Requirement::scopes) for routes that need scopes only; for
+//! claims (groups, roles) and combinations, use those.
+//!
 //! A missing scope answers 403 with `error="insufficient_scope"` and a `scope` attribute per
 //! acceptable alternative (gRPC: `PERMISSION_DENIED`). An anonymous request (see
 //! [`AuthLayer::allow_anonymous`](crate::AuthLayer::allow_anonymous)) answers 401. A guard that
@@ -28,22 +32,22 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::ScopeRequirement;
 use crate::body::AuthBody;
-use crate::context::{AuthContext, is_grpc};
 use crate::guard_future::GuardFuture;
-use crate::observe;
-use crate::rejection::{Rejection, RejectionKind};
+use crate::require::Require;
 use crate::responder::{DefaultResponder, RejectionResponder};
+use crate::{Requirement, ScopeRequirement};
 
 /// Applies [`RequireScopes`]: lets a request through only if its verified token satisfies a
-/// [`ScopeRequirement`]. Works as an axum `route_layer` and as a plain tower layer.
+/// [`ScopeRequirement`]. Works as an axum `route_layer` and as a plain tower layer. The same as
+/// [`RequireLayer::new`](crate::RequireLayer::new) with that scope requirement.
 ///
 /// See the [module docs](crate::require_scopes).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct RequireScopesLayer<R = DefaultResponder> {
-    requirement: ScopeRequirement,
+    scopes: ScopeRequirement,
+    requirement: Requirement,
     responder: R,
 }
 
@@ -79,7 +83,8 @@ impl RequireScopesLayer {
     /// Requires `requirement`.
     pub fn new(requirement: ScopeRequirement) -> Self {
         Self {
-            requirement,
+            requirement: Requirement::scopes(requirement.clone()),
+            scopes: requirement,
             responder: DefaultResponder,
         }
     }
@@ -89,6 +94,7 @@ impl<R> RequireScopesLayer<R> {
     /// Shapes the bodies of HTTP rejections.
     pub fn responder<R2: RejectionResponder>(self, responder: R2) -> RequireScopesLayer<R2> {
         RequireScopesLayer {
+            scopes: self.scopes,
             requirement: self.requirement,
             responder,
         }
@@ -97,7 +103,7 @@ impl<R> RequireScopesLayer<R> {
     /// The requirement.
     #[must_use]
     pub fn requirement(&self) -> &ScopeRequirement {
-        &self.requirement
+        &self.scopes
     }
 }
 
@@ -106,22 +112,19 @@ impl<S, R: Clone> Layer<S> for RequireScopesLayer<R> {
 
     fn layer(&self, inner: S) -> Self::Service {
         RequireScopes {
-            inner,
-            requirement: self.requirement.clone(),
-            responder: self.responder.clone(),
+            guard: Require::from_parts(inner, self.requirement.clone(), self.responder.clone()),
         }
     }
 }
 
 /// Lets a request through to the inner service only if its verified token satisfies a
-/// [`ScopeRequirement`]; answers 403 (or 401 for anonymous requests) otherwise.
+/// [`ScopeRequirement`]; answers 403 (or 401 for anonymous requests) otherwise. A
+/// [`Require`] with a scope requirement.
 ///
 /// Created by [`RequireScopesLayer`]; see the [module docs](crate::require_scopes).
 #[derive(Debug, Clone)]
 pub struct RequireScopes<S, R = DefaultResponder> {
-    inner: S,
-    requirement: ScopeRequirement,
-    responder: R,
+    guard: Require<S, R>,
 }
 
 impl RequireScopes<(), DefaultResponder> {
@@ -134,17 +137,17 @@ impl RequireScopes<(), DefaultResponder> {
 impl<S, R> RequireScopes<S, R> {
     /// The inner service.
     pub fn get_ref(&self) -> &S {
-        &self.inner
+        self.guard.get_ref()
     }
 
     /// The inner service, mutably.
     pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
+        self.guard.get_mut()
     }
 
     /// Consumes `self`, returning the inner service.
     pub fn into_inner(self) -> S {
-        self.inner
+        self.guard.into_inner()
     }
 }
 
@@ -152,21 +155,6 @@ impl<S, R> RequireScopes<S, R> {
 #[cfg(feature = "tonic")]
 impl<S: tonic::server::NamedService, R> tonic::server::NamedService for RequireScopes<S, R> {
     const NAME: &'static str = S::NAME;
-}
-
-/// Checks `requirement` (or, with `None`, only that a token was verified).
-pub(crate) fn check(
-    extensions: &http::Extensions,
-    requirement: Option<&ScopeRequirement>,
-) -> Result<(), Rejection> {
-    let (scopes, context) = AuthContext::require(extensions)?;
-    match requirement {
-        Some(requirement) if !requirement.is_satisfied_by(scopes) => Err(Rejection::new(
-            RejectionKind::InsufficientScope(requirement.clone()),
-            std::sync::Arc::clone(&context.challenge),
-        )),
-        _ => Ok(()),
-    }
 }
 
 impl<S, R, ReqBody, ResBody> Service<Request<ReqBody>> for RequireScopes<S, R>
@@ -179,16 +167,10 @@ where
     type Future = GuardFuture<S::Future, R>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+        self.guard.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        match check(request.extensions(), Some(&self.requirement)) {
-            Ok(()) => GuardFuture::inner(self.inner.call(request)),
-            Err(rejection) => {
-                observe::rejected(&rejection);
-                GuardFuture::rejected(rejection, is_grpc(&request), self.responder.clone())
-            }
-        }
+        self.guard.call(request)
     }
 }

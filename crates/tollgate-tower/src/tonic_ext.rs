@@ -12,8 +12,9 @@
 
 use tollgate_verify::{CustomClaims, NoCustomClaims, Scopes, VerifiedToken};
 
-use crate::ScopeRequirement;
 use crate::context::AuthContext;
+use crate::rejection::GrpcCode;
+use crate::{Requirement, ScopeRequirement};
 
 /// Access to what the auth layer put on a tonic request.
 pub trait TonicRequestExt {
@@ -50,6 +51,28 @@ pub trait TonicRequestExt {
     ///
     /// The [`tonic::Status`] to return from the method.
     fn require_scopes(&self, requirement: &ScopeRequirement) -> Result<(), tonic::Status>;
+
+    /// `Ok` when the verified token satisfies `requirement` (scopes, claims, predicates; see
+    /// [`Requirement`]); otherwise `PERMISSION_DENIED`, `UNAUTHENTICATED` without a verified
+    /// token, or `INTERNAL` when the layers do not fit together (a predicate for another
+    /// claims type). The messages are the fixed descriptions of the HTTP answers.
+    ///
+    /// ```
+    /// use tollgate_tower::{Requirement, TonicRequestExt};
+    ///
+    /// fn get_report(request: &tonic::Request<()>) -> Result<(), tonic::Status> {
+    ///     request.require(
+    ///         &Requirement::scopes_any(["orders/admin"])
+    ///             .or(Requirement::claim("cognito:groups").any(["analysts"])),
+    ///     )?;
+    ///     Ok(())
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The [`tonic::Status`] to return from the method.
+    fn require(&self, requirement: &Requirement) -> Result<(), tonic::Status>;
 }
 
 impl<T> TonicRequestExt for tonic::Request<T> {
@@ -75,5 +98,17 @@ impl<T> TonicRequestExt for tonic::Request<T> {
             )),
             None => Err(tonic::Status::unauthenticated("bearer token required")),
         }
+    }
+
+    fn require(&self, requirement: &Requirement) -> Result<(), tonic::Status> {
+        crate::guard::check(self.extensions(), Some(requirement)).map_err(|rejection| {
+            let code = match rejection.grpc_code() {
+                GrpcCode::PermissionDenied => tonic::Code::PermissionDenied,
+                GrpcCode::Unauthenticated => tonic::Code::Unauthenticated,
+                GrpcCode::Unavailable => tonic::Code::Unavailable,
+                GrpcCode::Internal => tonic::Code::Internal,
+            };
+            tonic::Status::new(code, rejection.description())
+        })
     }
 }

@@ -5,8 +5,8 @@
 
 use tollgate_testkit::{SigningKey, jwks_json};
 use tollgate_tower::{
-    Auth, AuthLayer, GrpcScopes, GrpcScopesLayer, RequireScopes, RequireScopesLayer,
-    ScopeRequirement,
+    Auth, AuthLayer, GrpcRequire, GrpcRequireLayer, GrpcScopes, GrpcScopesLayer, Require,
+    RequireLayer, RequireScopes, RequireScopesLayer, Requirement, ScopeRequirement,
 };
 use tollgate_verify::jwks::JwksSource;
 use tollgate_verify::{Issuer, Verifier};
@@ -65,4 +65,33 @@ fn grpc_scopes_layer_builds_grpc_scopes() {
     service.get_mut().0 = 2;
     assert_eq!(service.into_inner(), Inner(2));
     let _: GrpcScopes<Inner> = GrpcScopesLayer::new().allow_unlisted().layer(Inner(3));
+}
+
+#[test]
+fn require_layer_builds_require() {
+    let requirement = Requirement::scopes_any(["orders/admin"])
+        .or(Requirement::claim("cognito:groups").any(["analysts"]));
+    let layer: RequireLayer = Require::layer(requirement.clone());
+    assert_eq!(
+        format!("{:?}", layer.requirement()),
+        format!("{requirement:?}")
+    );
+    let mut service: Require<Inner> = layer.layer(Inner(1));
+    assert_eq!(service.get_ref(), &Inner(1));
+    service.get_mut().0 = 2;
+    assert_eq!(service.into_inner(), Inner(2));
+    let _: Require<Inner> = RequireLayer::new(ScopeRequirement::any(["a"])).layer(Inner(3));
+}
+
+#[test]
+fn grpc_require_layer_builds_grpc_require() {
+    let layer: GrpcRequireLayer = GrpcRequire::layer().method(
+        "/orders.v1.Orders/GetReport",
+        Requirement::claim("cognito:groups").any(["analysts"]),
+    );
+    let mut service: GrpcRequire<Inner> = layer.layer(Inner(1));
+    assert_eq!(service.get_ref(), &Inner(1));
+    service.get_mut().0 = 2;
+    assert_eq!(service.into_inner(), Inner(2));
+    let _: GrpcRequire<Inner> = GrpcRequireLayer::new().allow_unlisted().layer(Inner(3));
 }

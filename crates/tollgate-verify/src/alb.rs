@@ -1,8 +1,9 @@
 //! AWS Application Load Balancer tokens (`x-amzn-oidc-data`), for ALB issuers only.
 //!
 //! An ALB signs its user-claims tokens ES256 and encodes every segment as base64url *with*
-//! `=` padding, which RFC 7515 forbids and [`compact::split`] refuses. A token reaches this
-//! path only when a verifier trusts an ALB issuer and the token's header has a `signer`:
+//! `=` padding, which RFC 7515 forbids and [`crate::compact::split_and_decode`] refuses. A token
+//! reaches this path only when a verifier trusts an ALB issuer and the token's header has a
+//! `signer`:
 //!
 //! - a token the strict parser refused is read again with [`split_padded`], which accepts
 //!   canonical padding at the end of each segment and nothing else; if its header has no
@@ -11,12 +12,14 @@
 //!   it; `alg` on its list (ES256), a plain `kid` (it becomes part of a URL), the header's
 //!   `client`, `iss` and `exp`, then the claims and the time checks, before any key lookup.
 
+use std::borrow::Cow;
+
 use tollgate_jwks::is_plain_kid;
 
 use crate::claims::ParsedClaims;
-use crate::compact;
-use crate::custom::CustomClaims;
-use crate::header::{self, AlbHeader, CheckedHeader, Header};
+use crate::compact::DecodeBuf;
+use crate::custom::{CustomClaims, reads_payload};
+use crate::header::{self, AlbHeader, CheckedHeader, Header, HeaderBuf};
 use crate::token_cache::Digest;
 use crate::verifier::{Checked, Signed, Step, secs};
 use crate::{Malformed, Part, Scopes, Verifier, VerifyError};
@@ -78,6 +81,9 @@ fn split_padded(token: &str) -> Option<Padded<'_>> {
 
 /// A token the strict parser refused with `strict`: read again as an ALB token when the
 /// verifier trusts an ALB issuer; otherwise (or when it is not ALB-shaped) `strict` stands.
+/// Only refusals come here, so the strict path never pays for it.
+#[cold]
+#[inline(never)]
 pub(crate) fn prepare_padded<'t, C: CustomClaims>(
     verifier: &Verifier<C>,
     token: &'t str,
@@ -92,17 +98,23 @@ pub(crate) fn prepare_padded<'t, C: CustomClaims>(
     let Some(padded) = split_padded(token) else {
         return Err(strict);
     };
-    let Ok(header_bytes) = compact::decode(padded.header) else {
+    let mut header_buf = HeaderBuf::new();
+    let Ok(header_bytes) = header_buf.decode(padded.header) else {
         return Err(strict);
     };
     // Only a header with a `signer` makes this an ALB token.
-    if !Header::parse(&header_bytes).is_ok_and(|h| h.signer.is_some()) {
+    if !Header::parse(header_bytes).is_ok_and(|h| h.signer.is_some()) {
         return Err(strict);
     }
     let inner = &*verifier.inner;
-    let checked = header::check_decoded(&header_bytes, &inner.algorithms, inner.max_kid_len)?;
+    let checked = header::check(header_bytes, &inner.algorithms, inner.max_kid_len)?;
     let signed = Signed::from_owned(padded.signed, padded.input_len);
-    prepare_checked(verifier, signed, padded.payload, checked, digest)
+    // Decoded here, reported where the strict path reports it: after the header's checks.
+    let mut payload_buf = DecodeBuf::<4096>::new();
+    let payload = payload_buf
+        .decode(padded.payload)
+        .map_err(|_| VerifyError::MalformedPayload);
+    prepare_checked(verifier, signed, payload, checked, digest)
 }
 
 /// A NumericDate from the header (`exp`): an integer, or a number floored, in range.
@@ -123,7 +135,10 @@ fn numeric_date(value: &serde_json::Value) -> Result<i64, VerifyError> {
 }
 
 /// A string member of the ALB header, or the refusal for a missing or mistyped one.
-fn member(value: Option<Result<String, ()>>, name: &'static str) -> Result<String, VerifyError> {
+fn member<'a>(
+    value: Option<Result<Cow<'a, str>, ()>>,
+    name: &'static str,
+) -> Result<Cow<'a, str>, VerifyError> {
     match value {
         None => Err(VerifyError::MissingClaim(name)),
         Some(Err(())) => Err(VerifyError::InvalidClaimType(name)),
@@ -133,12 +148,14 @@ fn member(value: Option<Result<String, ()>>, name: &'static str) -> Result<Strin
 
 /// The ALB checks that need no key: routing by `signer`, the issuer's algorithms, a plain
 /// `kid`, `typ`, the header's `client`, `iss` and `exp`, the claims (strictly parsed) and the
-/// time checks.
+/// time checks; then the key lookup in the cached set. `payload` is the decoded payload, or
+/// the refusal its decoding gave (reported after the header's checks).
+#[inline(never)]
 pub(crate) fn prepare_checked<'t, C: CustomClaims>(
     verifier: &Verifier<C>,
     signed: Signed<'t>,
-    payload_segment: &str,
-    header: CheckedHeader,
+    payload: Result<&[u8], VerifyError>,
+    header: CheckedHeader<'_>,
     digest: Option<Digest>,
 ) -> Result<Step<'t, C>, VerifyError> {
     let CheckedHeader {
@@ -166,7 +183,8 @@ pub(crate) fn prepare_checked<'t, C: CustomClaims>(
             let policy = trusted.policy.alb_policy()?;
             policy
                 .signers
-                .contains(&signer)
+                .iter()
+                .any(|listed| **listed == *signer)
                 .then_some((index, trusted, policy))
         })
         .ok_or(VerifyError::UnknownIssuer)?;
@@ -179,13 +197,13 @@ pub(crate) fn prepare_checked<'t, C: CustomClaims>(
     }
     let typ = match &typ {
         None => None,
-        Some(Ok(typ)) => Some(typ.as_str()),
+        Some(Ok(typ)) => Some(typ.as_ref()),
         Some(Err(())) => return Err(VerifyError::TypeNotAllowed),
     };
     trusted.policy.check_type(typ)?;
     if let Some(clients) = trusted.policy.alb_clients() {
         let client = member(client, "client")?;
-        if !clients.contains(&client) {
+        if !clients.iter().any(|listed| **listed == *client) {
             return Err(VerifyError::ClientNotAllowed);
         }
     }
@@ -196,8 +214,8 @@ pub(crate) fn prepare_checked<'t, C: CustomClaims>(
         return Err(VerifyError::UnknownIssuer);
     }
 
-    let payload = compact::decode(payload_segment).map_err(|_| VerifyError::MalformedPayload)?;
-    let parsed = ParsedClaims::parse(&payload).map_err(|_| VerifyError::MalformedPayload)?;
+    let payload = payload?;
+    let parsed = ParsedClaims::parse(payload).map_err(|_| VerifyError::MalformedPayload)?;
     if parsed.duplicate {
         return Err(VerifyError::DuplicateMember(Part::Payload));
     }
@@ -219,20 +237,20 @@ pub(crate) fn prepare_checked<'t, C: CustomClaims>(
     let now = secs(inner.clock.unix_now());
     let valid_until = verifier.check_time(&claims, now)?;
     let scopes = Scopes::default();
-    Ok(Step::NeedsKey(
-        signed,
-        Checked::new(
-            payload,
-            claims,
-            scopes,
-            issuer,
-            algorithm,
-            kid,
-            digest,
-            valid_until,
-            now,
-        ),
-    ))
+    let checked = Checked::new(
+        reads_payload::<C>().then(|| payload.to_vec()),
+        claims,
+        scopes,
+        issuer,
+        algorithm,
+        digest,
+        valid_until,
+        now,
+    );
+    Ok(match trusted.keys.cached_key(&kid) {
+        Some(key) => Step::Ready(signed, checked, key),
+        None => Step::NeedsKey(signed, checked, kid.into()),
+    })
 }
 
 #[cfg(test)]

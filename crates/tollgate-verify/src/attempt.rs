@@ -50,16 +50,23 @@ struct Pending<C> {
     token: Box<str>,
     input_len: usize,
     checked: Checked,
+    kid: Box<str>,
 }
 
 impl<C: CustomClaims> PendingVerification<C> {
-    pub(crate) fn new(verifier: Verifier<C>, signed: Signed<'_>, checked: Checked) -> Self {
+    pub(crate) fn new(
+        verifier: Verifier<C>,
+        signed: Signed<'_>,
+        checked: Checked,
+        kid: Box<str>,
+    ) -> Self {
         Self {
             inner: Box::new(Pending {
                 verifier,
                 token: signed.token().into(),
                 input_len: signed.input_len(),
                 checked,
+                kid,
             }),
         }
     }
@@ -87,8 +94,9 @@ impl<C: CustomClaims> PendingVerification<C> {
             token,
             input_len,
             checked,
+            kid,
         } = *self.inner;
-        let key = verifier.key(&checked).await?;
+        let key = verifier.fetch_key(checked.issuer(), &kid).await?;
         verifier.finish(Signed::from_owned(&token, input_len), checked, key)
     }
 }

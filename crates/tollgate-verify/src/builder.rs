@@ -25,23 +25,70 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 pub const MAX_LEEWAY: Duration = Duration::from_secs(60);
 
 impl Verifier {
-    /// Starts configuring a verifier.
+    /// Starts configuring a verifier (default claims; add a custom-claims type with
+    /// [`VerifierBuilder::custom_claims`], or write `Verifier::<MyClaims>::builder()` with
+    /// [`CustomClaimsVerifier`] in scope).
     pub fn builder() -> VerifierBuilder {
-        VerifierBuilder {
-            issuers: Vec::new(),
-            algorithms: vec![Algorithm::Rs256],
-            leeway: DEFAULT_LEEWAY,
-            max_age: None,
-            max_lifetime: None,
-            max_len: DEFAULT_MAX_TOKEN_LEN,
-            max_kid_len: DEFAULT_MAX_KID_LEN,
-            clock: Arc::new(SystemClock::new()),
-            cache: Some(TokenCacheConfig::default()),
-            checks: Vec::new(),
-            dropped_checks: false,
-            keys: None,
-            prefetch: true,
-        }
+        new_builder()
+    }
+}
+
+/// `Verifier::<C>::builder()`: a builder for a verifier with custom claims `C`, the spelling
+/// that reads like the type it builds. Rust infers the claims type of `Verifier::builder()`
+/// from its one inherent definition (the default claims), so the generic spelling lives in this
+/// trait; bring it into scope to use it. It is the same as
+/// `Verifier::builder().custom_claims::<C>()`.
+///
+/// ```
+/// use tollgate_verify::{CustomClaimsVerifier as _, Issuer, Verifier};
+///
+/// #[derive(serde::Deserialize)]
+/// struct MyClaims {
+///     #[serde(rename = "custom:tenant")]
+///     tenant: String,
+/// }
+///
+/// let verifier: Verifier<MyClaims> = Verifier::<MyClaims>::builder()
+///     .issuer(Issuer::cognito("eu-west-1", "eu-west-1_AbCdEf123").client_ids(["4e8i3example"]))
+///     .build_lazy()?;
+/// // `Verifier::builder()` keeps meaning the default claims, with the trait in scope too.
+/// let plain: Verifier = Verifier::builder()
+///     .issuer(Issuer::cognito("eu-west-1", "eu-west-1_AbCdEf123").any_client())
+///     .build_lazy()?;
+/// # Ok::<(), tollgate_verify::BuildError>(())
+/// ```
+pub trait CustomClaimsVerifier: Sized {
+    /// The custom-claims type.
+    type Claims: CustomClaims;
+
+    /// Starts configuring a verifier whose tokens carry custom claims of type
+    /// [`Self::Claims`](CustomClaimsVerifier::Claims).
+    fn builder() -> VerifierBuilder<Self::Claims>;
+}
+
+impl<C: CustomClaims> CustomClaimsVerifier for Verifier<C> {
+    type Claims = C;
+
+    fn builder() -> VerifierBuilder<C> {
+        new_builder()
+    }
+}
+
+fn new_builder<C>() -> VerifierBuilder<C> {
+    VerifierBuilder {
+        issuers: Vec::new(),
+        algorithms: vec![Algorithm::Rs256],
+        leeway: DEFAULT_LEEWAY,
+        max_age: None,
+        max_lifetime: None,
+        max_len: DEFAULT_MAX_TOKEN_LEN,
+        max_kid_len: DEFAULT_MAX_KID_LEN,
+        clock: Arc::new(SystemClock::new()),
+        cache: Some(TokenCacheConfig::default()),
+        checks: Vec::new(),
+        dropped_checks: false,
+        keys: None,
+        prefetch: true,
     }
 }
 
@@ -56,7 +103,7 @@ type ConfigureKeys = Arc<dyn Fn(JwksCacheBuilder) -> JwksCacheBuilder + Send + S
 /// | maximum token age (`iat`) / lifetime (`exp - iat`) | none / none |
 /// | maximum token length | 8 KiB |
 /// | maximum `kid` length | 256 bytes |
-/// | verified-token cache | on, 100,000 entries, 64 MiB |
+/// | verified-token cache | on, 100,000 entries, 64 MiB, a token cached on its second use |
 /// | keys | prefetched by `build` |
 #[must_use]
 pub struct VerifierBuilder<C = NoCustomClaims> {

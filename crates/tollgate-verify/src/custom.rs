@@ -36,9 +36,15 @@ impl<'de> Deserialize<'de> for NoCustomClaims {
     }
 }
 
+/// Whether custom claims are read from the payload (not for [`NoCustomClaims`]): then the
+/// verifier keeps a copy of the payload until the signature is checked.
+pub(crate) fn reads_payload<C: 'static>() -> bool {
+    TypeId::of::<C>() != TypeId::of::<NoCustomClaims>()
+}
+
 /// Reads the custom claims from the payload (a second pass, skipped for [`NoCustomClaims`]).
 pub(crate) fn parse_custom<C: CustomClaims>(payload: &[u8]) -> Result<C, VerifyError> {
-    if TypeId::of::<C>() == TypeId::of::<NoCustomClaims>() {
+    if !reads_payload::<C>() {
         let none: Box<dyn Any> = Box::new(NoCustomClaims);
         if let Ok(custom) = none.downcast::<C>() {
             return Ok(*custom);

@@ -260,6 +260,25 @@ impl VerifyError {
     }
 }
 
+/// Why a string is not a [`ClaimPath`](crate::ClaimPath) (see its syntax).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidClaimPath {
+    /// The path, or a bare segment of it, is empty: `""`, `a..b`, a leading or trailing `.`.
+    #[error("a claim path segment is empty")]
+    EmptySegment,
+    /// A character that cannot stand in a bare segment (whitespace, a control character, `\`
+    /// or `"` inside it), or anything but `.` after a closing quote: quote the segment.
+    #[error("a claim path has a character that needs quoting")]
+    UnexpectedCharacter,
+    /// A quoted segment without its closing quote.
+    #[error("a quoted claim path segment is not closed")]
+    UnterminatedQuote,
+    /// A `\` in a quoted segment followed by anything but `"` or `\`.
+    #[error("a quoted claim path segment has an unknown escape")]
+    UnknownEscape,
+}
+
 /// Why a verifier could not be built. Each variant names one mistake; none carries secrets.
 ///
 /// Variants that wrap the key layer's error keep it as their [`source`](std::error::Error::source)
@@ -296,6 +315,11 @@ pub enum BuildError {
     /// An issuer's scope claims were set to an empty list.
     #[error("at least one scope claim is required")]
     NoScopeClaim,
+    /// A scope claim given to [`Issuer::scope_claims`](crate::Issuer::scope_claims) is not a
+    /// valid [`ClaimPath`](crate::ClaimPath); the mistake is the
+    /// [`source`](std::error::Error::source).
+    #[error("a scope claim is not a valid claim path")]
+    InvalidScopeClaim(#[source] InvalidClaimPath),
     /// [`VerifierBuilder::algorithms`](crate::VerifierBuilder::algorithms) was given no
     /// algorithm.
     #[error("at least one algorithm is required")]
@@ -466,9 +490,10 @@ mod tests {
             BuildError::AlbAlgorithms => 18,
             BuildError::AlbKeySource => 19,
             BuildError::SettingNotApplicable { .. } => 20,
+            BuildError::InvalidScopeClaim(_) => 21,
         }
     }
-    const BUILD_ERROR_VARIANTS: usize = 21;
+    const BUILD_ERROR_VARIANTS: usize = 22;
 
     fn every_build_error() -> Vec<BuildError> {
         use tollgate_jwks::{FetchError, UrlError};
@@ -503,7 +528,40 @@ mod tests {
             BuildError::SettingNotApplicable {
                 setting: "audience",
             },
+            BuildError::InvalidScopeClaim(InvalidClaimPath::EmptySegment),
+            BuildError::InvalidScopeClaim(InvalidClaimPath::UnknownEscape),
         ]
+    }
+
+    fn invalid_claim_path_ordinal(error: InvalidClaimPath) -> usize {
+        match error {
+            InvalidClaimPath::EmptySegment => 0,
+            InvalidClaimPath::UnexpectedCharacter => 1,
+            InvalidClaimPath::UnterminatedQuote => 2,
+            InvalidClaimPath::UnknownEscape => 3,
+        }
+    }
+    const INVALID_CLAIM_PATH_VARIANTS: usize = 4;
+
+    #[test]
+    fn every_invalid_claim_path_is_listed_and_distinct() {
+        let variants = [
+            InvalidClaimPath::EmptySegment,
+            InvalidClaimPath::UnexpectedCharacter,
+            InvalidClaimPath::UnterminatedQuote,
+            InvalidClaimPath::UnknownEscape,
+        ];
+        let ordinals: BTreeSet<usize> = variants
+            .iter()
+            .map(|e| invalid_claim_path_ordinal(*e))
+            .collect();
+        assert_eq!(ordinals, (0..INVALID_CLAIM_PATH_VARIANTS).collect());
+        let messages: BTreeSet<String> = variants.iter().map(ToString::to_string).collect();
+        assert_eq!(messages.len(), INVALID_CLAIM_PATH_VARIANTS);
+        for message in messages {
+            assert!(message.starts_with("a "), "{message}");
+            assert!(!message.ends_with('.'), "{message}");
+        }
     }
 
     /// Neither an error nor any error in its `source()` chain repeats the text of the next
@@ -570,7 +628,10 @@ mod tests {
             let text = error.to_string();
             assert!(!text.is_empty() && !text.ends_with('.'), "{text}");
             assert_source_printed_once(error);
-            let wraps = matches!(error, BuildError::Keys(_) | BuildError::Prefetch(_));
+            let wraps = matches!(
+                error,
+                BuildError::Keys(_) | BuildError::Prefetch(_) | BuildError::InvalidScopeClaim(_)
+            );
             assert_eq!(error.source().is_some(), wraps, "{text}");
             messages.insert(text);
         }

@@ -1,61 +1,57 @@
 //! The JOSE header of a compact JWS, read strictly.
 
-use std::cell::Cell;
-use std::fmt;
+use std::borrow::Cow;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
+use smallvec::SmallVec;
 use tollgate_jwks::Algorithm;
 
-use crate::compact::{self, Segments};
-use crate::strict_json::{MAX_HEADER_MEMBERS, MemberBudget, StrictValue};
+use crate::compact::DecodeBuf;
+use crate::json_reader::{Malformed, Next, Reader};
+use crate::strict_json::MAX_HEADER_MEMBERS;
 use crate::{Part, VerifyError};
 
 /// Default longest accepted `kid`, in bytes.
 pub(crate) const DEFAULT_MAX_KID_LEN: usize = 256;
 
+/// Room for a decoded header: headers longer than this are decoded on the heap.
+pub(crate) type HeaderBuf = DecodeBuf<512>;
+
 /// What the header checks leave: the algorithm to verify with, the key id, and `typ` (for
-/// the issuer's type policy, which only the JWT path applies).
+/// the issuer's type policy, which only the JWT path applies), borrowed from the decoded
+/// header.
 #[derive(Debug)]
-pub(crate) struct CheckedHeader {
+pub(crate) struct CheckedHeader<'a> {
     pub(crate) algorithm: Algorithm,
-    pub(crate) kid: String,
+    pub(crate) kid: Cow<'a, str>,
     /// `typ`: `Some(Ok(..))` when a string, `Some(Err(()))` when another JSON type.
-    pub(crate) typ: Option<Result<String, ()>>,
+    pub(crate) typ: Option<Result<Cow<'a, str>, ()>>,
     /// The AWS ALB members, when the header has a `signer` (only an ALB issuer reads them).
-    pub(crate) alb: Option<AlbHeader>,
+    pub(crate) alb: Option<AlbHeader<'a>>,
 }
 
 /// The members an AWS Application Load Balancer puts in its tokens' header (`Err(())`: a
-/// member of the wrong JSON type).
+/// member of the wrong JSON type), borrowed from the decoded header.
 #[derive(Debug)]
-pub(crate) struct AlbHeader {
-    pub(crate) signer: Result<String, ()>,
-    pub(crate) client: Option<Result<String, ()>>,
-    pub(crate) iss: Option<Result<String, ()>>,
+pub(crate) struct AlbHeader<'a> {
+    pub(crate) signer: Result<Cow<'a, str>, ()>,
+    pub(crate) client: Option<Result<Cow<'a, str>, ()>>,
+    pub(crate) iss: Option<Result<Cow<'a, str>, ()>>,
     pub(crate) exp: Option<Value>,
 }
 
-/// The header checks of every verification path, in this order: canonical base64url, a
-/// strict UTF-8 JSON object, no duplicate member, `alg` on the allowlist, no `crit`, no key
+/// The header checks of every verification path, in this order: (canonical base64url, checked
+/// when it was decoded) a strict UTF-8 JSON object, no duplicate member, `alg` on the allowlist, no `crit`, no key
 /// material or key location (`jku`, `jwk`, `x5u`, `x5c`) and no JWE parameter, and a `kid`
-/// that is a non-empty string of at most `max_kid_len` bytes.
-pub(crate) fn check(
-    segments: &Segments<'_>,
+/// that is a non-empty string of at most `max_kid_len` bytes. `header` is the decoded header
+/// ([`crate::compact::split_and_decode`] decoded it, strictly; the ALB path decodes padded
+/// segments itself).
+pub(crate) fn check<'b>(
+    header: &'b [u8],
     algorithms: &[Algorithm],
     max_kid_len: usize,
-) -> Result<CheckedHeader, VerifyError> {
-    let bytes = compact::decode(segments.header).map_err(|_| VerifyError::MalformedHeader)?;
-    check_decoded(&bytes, algorithms, max_kid_len)
-}
-
-/// [`check`] of an already decoded header (the ALB path decodes padded segments itself).
-pub(crate) fn check_decoded(
-    bytes: &[u8],
-    algorithms: &[Algorithm],
-    max_kid_len: usize,
-) -> Result<CheckedHeader, VerifyError> {
-    let header = Header::parse(bytes).map_err(|_| VerifyError::MalformedHeader)?;
+) -> Result<CheckedHeader<'b>, VerifyError> {
+    let header = Header::parse(header).map_err(|_| VerifyError::MalformedHeader)?;
     if header.duplicate {
         return Err(VerifyError::DuplicateMember(Part::Header));
     }
@@ -92,15 +88,15 @@ pub(crate) fn check_decoded(
 
 /// What the header says, and which forbidden or suspicious members it carried.
 #[derive(Debug, Default)]
-pub(crate) struct Header {
+pub(crate) struct Header<'a> {
     /// `alg`: `Some(Ok(..))` when a string, `Some(Err(()))` when another JSON type.
-    pub(crate) alg: Option<Result<String, ()>>,
-    pub(crate) kid: Option<Result<String, ()>>,
-    pub(crate) typ: Option<Result<String, ()>>,
+    pub(crate) alg: Option<Result<Cow<'a, str>, ()>>,
+    pub(crate) kid: Option<Result<Cow<'a, str>, ()>>,
+    pub(crate) typ: Option<Result<Cow<'a, str>, ()>>,
     /// AWS ALB members: `signer`, `client`, `iss` (strings) and `exp` (a number).
-    pub(crate) signer: Option<Result<String, ()>>,
-    pub(crate) client: Option<Result<String, ()>>,
-    pub(crate) iss: Option<Result<String, ()>>,
+    pub(crate) signer: Option<Result<Cow<'a, str>, ()>>,
+    pub(crate) client: Option<Result<Cow<'a, str>, ()>>,
+    pub(crate) iss: Option<Result<Cow<'a, str>, ()>>,
     pub(crate) exp: Option<Value>,
     /// `crit` was present (any value).
     pub(crate) crit: bool,
@@ -113,61 +109,16 @@ pub(crate) struct Header {
     pub(crate) duplicate: bool,
 }
 
-impl Header {
-    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, serde_json::Error> {
-        let duplicate = Cell::new(false);
-        let budget = MemberBudget::new(MAX_HEADER_MEMBERS);
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let mut header = HeaderSeed {
-            duplicate: &duplicate,
-            budget: &budget,
-        }
-        .deserialize(&mut de)?;
-        de.end()?;
-        header.duplicate |= duplicate.get();
-        Ok(header)
-    }
-}
-
-struct HeaderSeed<'f> {
-    duplicate: &'f Cell<bool>,
-    budget: &'f MemberBudget,
-}
-
-impl<'de> DeserializeSeed<'de> for HeaderSeed<'_> {
-    type Value = Header;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Header, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-fn string(value: Value) -> Result<String, ()> {
-    match value {
-        Value::String(s) => Ok(s),
-        _ => Err(()),
-    }
-}
-
-impl<'de> Visitor<'de> for HeaderSeed<'_> {
-    type Value = Header;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JOSE header object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Header, A::Error> {
+impl<'a> Header<'a> {
+    /// Reads a header: a UTF-8 JSON object, nothing after it (strings borrowed from `bytes`).
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self, Malformed> {
+        let text = std::str::from_utf8(bytes).map_err(|_| Malformed)?;
+        let mut reader = Reader::new(text, MAX_HEADER_MEMBERS);
+        reader.begin_object()?;
         let mut header = Header::default();
-        let mut others: Vec<String> = Vec::new();
-        let seed = StrictValue {
-            duplicate: self.duplicate,
-            budget: self.budget,
-        };
-        while let Some(crate::strict_json::Key(name)) =
-            map.next_key::<crate::strict_json::Key<'de>>()?
-        {
-            self.budget.take()?;
-            let value = map.next_value_seed(seed)?;
+        let mut others: SmallVec<[Cow<'a, str>; 4]> = SmallVec::new();
+        let mut first = true;
+        while let Some(name) = reader.next_member(&mut first)? {
             let slot = match &*name {
                 "alg" => &mut header.alg,
                 "kid" => &mut header.kid,
@@ -176,6 +127,8 @@ impl<'de> Visitor<'de> for HeaderSeed<'_> {
                 "client" => &mut header.client,
                 "iss" => &mut header.iss,
                 "exp" => {
+                    // Any JSON value: the ALB path checks that it is a NumericDate.
+                    let value = reader.value()?;
                     if header.exp.is_some() {
                         header.duplicate = true;
                     } else {
@@ -192,20 +145,30 @@ impl<'de> Visitor<'de> for HeaderSeed<'_> {
                         }
                         _ => {}
                     }
-                    if others.iter().any(|seen| seen == other) {
+                    reader.skip_value()?;
+                    if others.contains(&name) {
                         header.duplicate = true;
                     } else {
-                        others.push(other.to_owned());
+                        others.push(name);
                     }
                     continue;
+                }
+            };
+            let value = match reader.next() {
+                Next::String => Ok(reader.string()?),
+                _ => {
+                    reader.skip_value()?;
+                    Err(())
                 }
             };
             if slot.is_some() {
                 header.duplicate = true;
             } else {
-                *slot = Some(string(value));
+                *slot = Some(value);
             }
         }
+        reader.end()?;
+        header.duplicate |= reader.duplicate();
         Ok(header)
     }
 }
@@ -239,6 +202,56 @@ mod tests {
                 .unwrap()
                 .encryption
         );
+    }
+
+    #[test]
+    fn reads_alb_members() {
+        let h = Header::parse(
+            br#"{"alg":"ES256","kid":"k","signer":"arn:aws:x","client":"c","iss":"https://i","exp":1700000000}"#,
+        )
+        .unwrap();
+        assert_eq!(h.signer, Some(Ok("arn:aws:x".into())));
+        assert_eq!(h.client, Some(Ok("c".into())));
+        assert_eq!(h.iss, Some(Ok("https://i".into())));
+        assert_eq!(h.exp, Some(Value::from(1_700_000_000u64)));
+        assert!(!h.duplicate);
+
+        let h = Header::parse(br#"{"signer":1,"client":[],"iss":null,"exp":"1"}"#).unwrap();
+        assert_eq!(
+            (h.signer, h.client, h.iss),
+            (Some(Err(())), Some(Err(())), Some(Err(())))
+        );
+        assert_eq!(h.exp, Some(Value::from("1")));
+        assert!(Header::parse(br#"{"exp":1,"exp":2}"#).unwrap().duplicate);
+        assert!(
+            Header::parse(br#"{"exp":{"a":1,"a":1}}"#)
+                .unwrap()
+                .duplicate
+        );
+        assert!(
+            Header::parse(br#"{"signer":"a","sign\u0065r":"b"}"#)
+                .unwrap()
+                .duplicate
+        );
+        assert!(Header::parse(br#"{"exp":1e400}"#).is_err());
+
+        let checked = check(
+            br#"{"alg":"ES256","kid":"k","signer":"arn:aws:x","exp":1.5}"#,
+            &[Algorithm::Es256],
+            DEFAULT_MAX_KID_LEN,
+        )
+        .unwrap();
+        let alb = checked.alb.unwrap();
+        assert_eq!(alb.signer, Ok("arn:aws:x".into()));
+        assert_eq!((alb.client, alb.iss), (None, None));
+        assert_eq!(alb.exp, Some(Value::from(1.5)));
+        let plain = check(
+            br#"{"alg":"ES256","kid":"k","client":"c","exp":1}"#,
+            &[Algorithm::Es256],
+            DEFAULT_MAX_KID_LEN,
+        )
+        .unwrap();
+        assert!(plain.alb.is_none(), "no signer: not an ALB header");
     }
 
     #[test]

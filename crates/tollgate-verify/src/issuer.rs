@@ -1,10 +1,12 @@
 //! One trusted issuer: its exact `iss`, its key source, and the claim policy for its tokens.
 
-use serde_json::Value;
+use smallvec::SmallVec;
 use tollgate_jwks::{Algorithm, CognitoPool, IssuerForm, JwksCache, JwksSource};
 
-use crate::claims::ClaimRef;
-use crate::{BuildError, Claims, Scopes, VerifyError};
+#[cfg(doc)]
+use crate::ClaimPath;
+use crate::scopes;
+use crate::{BuildError, Claims, ScopeClaim, Scopes, VerifyError};
 
 /// Which Cognito token a Cognito issuer accepts (RFC 8725 §3.12: validation rules of the two
 /// kinds are kept apart by `token_use`).
@@ -53,12 +55,6 @@ pub(crate) enum KeySource {
     Url(String),
     Source(JwksSource),
     Cache(JwksCache),
-}
-
-#[derive(Debug, Clone)]
-struct ScopeClaim {
-    name: String,
-    allow_list: bool,
 }
 
 const DEFAULT_TYPES: [&str; 4] = ["jwt", "at+jwt", "application/jwt", "application/at+jwt"];
@@ -134,18 +130,12 @@ impl Issuer {
             client_claim: "client_id".to_owned(),
             audience: Allowed::Unset,
             scope_claims: if cognito {
-                vec![ScopeClaim {
-                    name: "scope".to_owned(),
-                    allow_list: false,
-                }]
+                vec![ScopeClaim::space_delimited("scope")]
             } else {
-                ["scope", "scp"]
-                    .into_iter()
-                    .map(|name| ScopeClaim {
-                        name: name.to_owned(),
-                        allow_list: true,
-                    })
-                    .collect()
+                vec![
+                    ScopeClaim::string_or_array("scope"),
+                    ScopeClaim::string_or_array("scp"),
+                ]
             },
             types: DEFAULT_TYPES.iter().map(|t| (*t).to_owned()).collect(),
             require_type: false,
@@ -330,21 +320,35 @@ impl Issuer {
         self
     }
 
-    /// Claims scopes are read from, in this order, merged (default `scope` for Cognito;
-    /// `scope` and `scp` for OIDC). Each may be a space-delimited string or, when
-    /// `allow_array` is set, an array of strings. A claim of any other type refuses the token.
-    pub fn scope_claims<'a>(
-        mut self,
-        names: impl IntoIterator<Item = &'a str>,
-        allow_array: bool,
-    ) -> Self {
-        self.scope_claims = names
-            .into_iter()
-            .map(|name| ScopeClaim {
-                name: name.to_owned(),
-                allow_list: allow_array,
-            })
-            .collect();
+    /// The claims scopes are read from, in this order, merged (default: `scope` as a
+    /// space-delimited string for Cognito; `scope` and `scp`, each a string or an array of
+    /// strings, for OIDC). Each is a [`ScopeClaim`], named by a
+    /// [`ClaimPath`]: a plain name such as `"scp"` or `"cognito:groups"` reads a
+    /// space-delimited string or an array of strings; [`ScopeClaim::space_delimited`] the
+    /// string only. A claim of any other type refuses the token. A path that is not valid
+    /// fails `build` with [`BuildError::InvalidScopeClaim`]; an empty list with
+    /// [`BuildError::NoScopeClaim`].
+    ///
+    /// Any claim can hold the scopes route guards ask for: with
+    /// `scope_claims(["cognito:groups"])`, a user in group `admins` is granted the scope
+    /// `admins` (only those claims are read, so add `"scope"` to keep the `scope` claim too).
+    ///
+    /// ```
+    /// use tollgate_verify::Issuer;
+    ///
+    /// let okta = Issuer::oidc("https://example.okta.com/oauth2/default")
+    ///     .audience(["api://orders"])
+    ///     .scope_claims(["scp"]);
+    /// let groups_as_scopes = Issuer::cognito("eu-west-1", "eu-west-1_AbCdEf123")
+    ///     .any_client()
+    ///     .scope_claims(["scope", "cognito:groups"]);
+    /// ```
+    pub fn scope_claims<I>(mut self, claims: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<ScopeClaim>,
+    {
+        self.scope_claims = claims.into_iter().map(Into::into).collect();
         self
     }
 
@@ -432,6 +436,11 @@ impl Issuer {
         }
         if self.scope_claims.is_empty() {
             return Err(BuildError::NoScopeClaim);
+        }
+        for claim in &self.scope_claims {
+            if let Err(invalid) = &claim.path {
+                return Err(BuildError::InvalidScopeClaim(*invalid));
+            }
         }
         Ok(())
     }
@@ -556,31 +565,28 @@ impl Issuer {
         Ok(())
     }
 
-    /// The granted scopes, from the configured claims.
+    /// The granted scopes, from the configured claims (typed ones such as `cognito:groups`
+    /// included).
     pub(crate) fn scopes(&self, claims: &Claims) -> Result<Scopes, VerifyError> {
-        let mut found: Option<Vec<&str>> = None;
-        for claim in &self.scope_claims {
-            let Some(value) = claims.raw(&claim.name) else {
+        let mut found: Option<SmallVec<[&str; 16]>> = None;
+        for source in &self.scope_claims {
+            // Validated by `build`; an invalid path names no claim.
+            let Some(path) = source.path.as_ref().ok() else {
                 continue;
             };
-            let list = found.get_or_insert_with(Vec::new);
-            match value {
-                ClaimRef::Str(s) => list.extend(s.split(' ').filter(|s| !s.is_empty())),
-                ClaimRef::Json(Value::String(s)) => {
-                    list.extend(s.split(' ').filter(|s| !s.is_empty()));
-                }
-                ClaimRef::Json(Value::Array(items)) if claim.allow_list => {
-                    for item in items {
-                        match item {
-                            Value::String(s) => list.push(s),
-                            _ => return Err(VerifyError::InvalidClaimType("scope")),
-                        }
-                    }
-                }
-                _ => return Err(VerifyError::InvalidClaimType("scope")),
+            let Some(value) = claims.claim_at(path) else {
+                continue;
+            };
+            let list = found.get_or_insert_with(SmallVec::new);
+            if let Some(s) = value.as_str() {
+                scopes::split_into(s, list);
+            } else if let Some(items) = value.as_strs().filter(|_| source.allow_array) {
+                list.extend(items);
+            } else {
+                return Err(VerifyError::InvalidClaimType("scope"));
             }
         }
-        Ok(found.map(Scopes::from_iter).unwrap_or_default())
+        Ok(found.map(Scopes::from_tokens).unwrap_or_default())
     }
 }
 

@@ -8,8 +8,9 @@
 
 use tollgate_jwks::{Algorithm, KeySet};
 
-use crate::header::{self, DEFAULT_MAX_KID_LEN};
-use crate::{DEFAULT_MAX_TOKEN_LEN, VerifyError, compact};
+use crate::compact::{self, DecodeBuf};
+use crate::header::{self, DEFAULT_MAX_KID_LEN, HeaderBuf};
+use crate::{DEFAULT_MAX_TOKEN_LEN, VerifyError};
 
 /// Verifies a compact JWS (RFC 7515 §7.1) with a key from `keys` and returns its payload.
 ///
@@ -59,9 +60,12 @@ pub fn verify_jws(
     if token.len() > DEFAULT_MAX_TOKEN_LEN {
         return Err(VerifyError::TokenTooLong);
     }
-    let segments = compact::split(token)?;
-    let checked = header::check(&segments, algorithms, DEFAULT_MAX_KID_LEN)?;
-    let payload = compact::decode(segments.payload).map_err(|_| VerifyError::MalformedPayload)?;
+    let mut header = HeaderBuf::new();
+    let mut payload = DecodeBuf::<4096>::new();
+    let parts = compact::split_and_decode(token, &mut header, &mut payload)?;
+    let segments = parts.segments;
+    let checked = header::check(parts.header, algorithms, DEFAULT_MAX_KID_LEN)?;
+    let payload = parts.payload?.to_vec();
     let key = keys.get(&checked.kid).ok_or(VerifyError::UnknownKid)?;
     compact::verify_signature(
         segments.signing_input,

@@ -32,7 +32,8 @@
 //!
 //! Verified results are cached (optional, on by default): a repeat of the same token skips
 //! parsing and the signature check, but still re-checks expiry and that its key is still
-//! trusted.
+//! trusted. A token is cached on its second successful verification ([`Admission`]), so
+//! tokens seen only once never cost an insert or evict anything.
 //!
 //! # Example
 //!
@@ -54,6 +55,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod admission;
 mod alb;
 mod attempt;
 mod builder;
@@ -62,8 +64,12 @@ mod compact;
 mod custom;
 mod error;
 mod header;
+#[cfg(test)]
+mod header_reference;
 mod issuer;
+mod json_reader;
 pub mod jws;
+mod scope_claim;
 mod scopes;
 mod signature;
 mod strict_json;
@@ -71,13 +77,19 @@ mod token_cache;
 mod verified_token;
 mod verifier;
 
+pub use admission::Admission;
 pub use attempt::{Attempt, PendingVerification};
-pub use builder::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY, VerifierBuilder};
-pub use claims::{Claims, StrList};
+pub use builder::{
+    CustomClaimsVerifier, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY, VerifierBuilder,
+};
+pub use claims::{Claim, ClaimPath, ClaimStrs, Claims, StrList};
 pub use custom::{CustomClaims, NoCustomClaims};
-pub use error::{BuildError, CheckFailed, EcdsaForm, ErrorCode, Malformed, Part, VerifyError};
+pub use error::{
+    BuildError, CheckFailed, EcdsaForm, ErrorCode, InvalidClaimPath, Malformed, Part, VerifyError,
+};
 pub use issuer::{Issuer, TokenUse};
 pub use jws::verify_jws;
+pub use scope_claim::ScopeClaim;
 pub use scopes::Scopes;
 pub use token_cache::{TokenCacheConfig, TokenCacheUsage};
 pub use verified_token::VerifiedToken;

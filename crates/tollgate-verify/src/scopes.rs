@@ -3,6 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 /// The scopes a token grants: a set of exact, case-sensitive scope tokens (RFC 6749 §3.3).
 ///
 /// Parsed once when the token is verified; `contains` is a binary search, so checks stay cheap
@@ -22,11 +24,12 @@ use std::sync::Arc;
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Scopes(Option<Arc<ScopeSet>>);
 
-/// The sorted, distinct scopes back to back in one string, and where each one ends.
+/// The sorted, distinct scopes back to back in one string, and where each one ends (inline
+/// for up to six scopes: the set then costs two allocations, itself and its text).
 #[derive(PartialEq, Eq, Hash)]
 struct ScopeSet {
     text: Box<str>,
-    ends: Box<[u32]>,
+    ends: SmallVec<[u32; 6]>,
 }
 
 impl ScopeSet {
@@ -46,7 +49,32 @@ impl Scopes {
     /// newline is part of a scope token, so such a token matches nothing a route asks for.
     #[must_use]
     pub fn parse(scope: &str) -> Self {
-        Self::from_iter(scope.split(' ').filter(|s| !s.is_empty()))
+        let mut tokens = SmallVec::new();
+        split_into(scope, &mut tokens);
+        Self::from_tokens(tokens)
+    }
+
+    /// The set of these scope tokens (sorted and deduplicated here).
+    pub(crate) fn from_tokens<S: AsRef<str>>(mut scopes: SmallVec<[S; 16]>) -> Self {
+        scopes.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
+        scopes.dedup_by(|a, b| a.as_ref() == b.as_ref());
+        if scopes.is_empty() {
+            return Self(None);
+        }
+        let mut text = String::with_capacity(scopes.iter().map(|s| s.as_ref().len()).sum());
+        let mut ends = SmallVec::with_capacity(scopes.len());
+        for scope in &scopes {
+            text.push_str(scope.as_ref());
+            // A scope list longer than 4 GiB cannot come from a bounded token: stop there.
+            let Ok(end) = u32::try_from(text.len()) else {
+                break;
+            };
+            ends.push(end);
+        }
+        Self(Some(Arc::new(ScopeSet {
+            text: text.into_boxed_str(),
+            ends,
+        })))
     }
 
     /// No scopes.
@@ -116,33 +144,33 @@ impl Scopes {
         self.0.as_ref().map_or(0, |set| {
             crate::claims::alloc(16 + std::mem::size_of::<ScopeSet>())
                 + crate::claims::alloc(set.text.len())
-                + crate::claims::alloc(set.ends.len() * 4)
+                + if set.ends.spilled() {
+                    crate::claims::alloc(set.ends.capacity() * 4)
+                } else {
+                    0
+                }
         })
     }
 }
 
 impl<S: AsRef<str>> FromIterator<S> for Scopes {
     fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
-        let mut scopes: Vec<S> = iter.into_iter().collect();
-        scopes.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
-        scopes.dedup_by(|a, b| a.as_ref() == b.as_ref());
-        if scopes.is_empty() {
-            return Self(None);
+        Self::from_tokens(iter.into_iter().collect())
+    }
+}
+
+/// Appends the tokens of a space-delimited scope string to `tokens` (only the space separates;
+/// empty tokens are dropped).
+pub(crate) fn split_into<'a>(scope: &'a str, tokens: &mut SmallVec<[&'a str; 16]>) {
+    let mut start = 0;
+    for space in memchr::memchr_iter(b' ', scope.as_bytes()) {
+        if let Some(token) = scope.get(start..space).filter(|t| !t.is_empty()) {
+            tokens.push(token);
         }
-        let mut text = String::with_capacity(scopes.iter().map(|s| s.as_ref().len()).sum());
-        let mut ends = Vec::with_capacity(scopes.len());
-        for scope in &scopes {
-            text.push_str(scope.as_ref());
-            // A scope list longer than 4 GiB cannot come from a bounded token: stop there.
-            let Ok(end) = u32::try_from(text.len()) else {
-                break;
-            };
-            ends.push(end);
-        }
-        Self(Some(Arc::new(ScopeSet {
-            text: text.into_boxed_str(),
-            ends: ends.into_boxed_slice(),
-        })))
+        start = space + 1;
+    }
+    if let Some(token) = scope.get(start..).filter(|t| !t.is_empty()) {
+        tokens.push(token);
     }
 }
 

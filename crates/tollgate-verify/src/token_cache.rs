@@ -5,23 +5,28 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use aws_lc_rs::aead::{AES_128_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 
 use crate::VerifiedToken;
+use crate::admission::{Admission, FirstSightings};
 
 /// Limits of the verified-token cache. Entries also expire at the token's own `exp` (plus
 /// leeway), and each hit re-checks expiry against the verifier's clock and that the key that
 /// verified the token is still in its issuer's set.
 ///
 /// The cache is bounded both ways: every entry weighs at least `max_bytes / max_entries`,
-/// so neither limit can be exceeded.
+/// so neither limit can be exceeded. A token is cached on its second successful verification
+/// ([`Admission::SecondSighting`], the default): tokens used only once never enter it. The
+/// filter that remembers first sightings is part of the byte budget.
 ///
 /// ```
-/// use tollgate_verify::TokenCacheConfig;
+/// use tollgate_verify::{Admission, TokenCacheConfig};
 /// let config = TokenCacheConfig::default().max_entries(50_000).max_bytes(32 << 20);
 /// assert_eq!(config.entry_limit(), 50_000);
+/// assert_eq!(config.admission_rule(), Admission::SecondSighting);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenCacheConfig {
     max_entries: u64,
     max_bytes: u64,
+    admission: Admission,
 }
 
 impl Default for TokenCacheConfig {
@@ -29,6 +34,7 @@ impl Default for TokenCacheConfig {
         Self {
             max_entries: 100_000,
             max_bytes: 64 << 20,
+            admission: Admission::SecondSighting,
         }
     }
 }
@@ -59,19 +65,35 @@ impl TokenCacheConfig {
     pub fn byte_limit(&self) -> u64 {
         self.max_bytes
     }
+
+    /// When a verified token enters the cache (default [`Admission::SecondSighting`]).
+    #[must_use]
+    pub fn admission(mut self, admission: Admission) -> Self {
+        self.admission = admission;
+        self
+    }
+
+    /// The admission rule.
+    #[must_use]
+    pub fn admission_rule(&self) -> Admission {
+        self.admission
+    }
 }
 
 /// How full the verified-token cache is ([`Verifier::token_cache_usage`](crate::Verifier::token_cache_usage)).
 ///
-/// Both figures are read without locking and may lag concurrent inserts and evictions.
+/// The entry figures are read without locking and may lag concurrent inserts and evictions.
+/// `estimated_bytes + admission_bytes` never exceeds the configured byte limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TokenCacheUsage {
     /// Cached tokens.
     pub entries: u64,
-    /// Their estimated memory in bytes (the figure the byte limit bounds), allocator rounding
-    /// included.
+    /// Their estimated memory in bytes, allocator rounding included.
     pub estimated_bytes: u64,
+    /// The fixed memory of the filter of first sightings ([`Admission::SecondSighting`]; 0
+    /// otherwise), in bytes.
+    pub admission_bytes: u64,
 }
 
 /// A 128-bit fingerprint of the whole token under a secret, random, per-cache key.
@@ -87,6 +109,40 @@ pub struct TokenCacheUsage {
 /// SHA-256 on a 1 KB token, which matters on the cache-hit path.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Digest([u8; 16]);
+
+impl Digest {
+    #[cfg(test)]
+    pub(crate) fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// Two hashes for the filter of first sightings: the second half of the fingerprint, and
+    /// the first half made odd (double hashing).
+    pub(crate) fn filter_hashes(&self) -> (u64, u64) {
+        let [
+            a0,
+            a1,
+            a2,
+            a3,
+            a4,
+            a5,
+            a6,
+            a7,
+            b0,
+            b1,
+            b2,
+            b3,
+            b4,
+            b5,
+            b6,
+            b7,
+        ] = self.0;
+        (
+            u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]),
+            u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]) | 1,
+        )
+    }
+}
 
 /// Computes [`Digest`]s with the cache's secret key.
 pub(crate) struct Fingerprinter {
@@ -195,20 +251,42 @@ impl<C> quick_cache::Weighter<Digest, Entry<C>> for EntryWeight {
 pub(crate) struct TokenCache<C> {
     cache: quick_cache::sync::Cache<Digest, Entry<C>, EntryWeight, BuildDigestHasher>,
     fingerprinter: Fingerprinter,
+    /// First sightings ([`Admission::SecondSighting`]).
+    first_sightings: Option<FirstSightings>,
 }
 
 impl<C: Send + Sync + 'static> TokenCache<C> {
     /// `None` when no random key can be drawn (the verifier then runs without a cache).
     pub(crate) fn new(config: TokenCacheConfig) -> Option<Self> {
-        let floor = config.max_bytes.div_ceil(config.max_entries);
+        // The filter of first sightings comes out of the byte budget: about eight bytes per
+        // entry that fits, at most a sixteenth of the budget.
+        let first_sightings = match config.admission {
+            Admission::SecondSighting => {
+                let estimate = config
+                    .max_entries
+                    .min(config.max_bytes / TYPICAL_ENTRY_WEIGHT)
+                    .max(1);
+                let bytes = estimate
+                    .saturating_mul(8)
+                    .max(MIN_FILTER_BYTES)
+                    .min(config.max_bytes / 16);
+                Some(FirstSightings::new(
+                    usize::try_from(bytes).unwrap_or(usize::MAX),
+                ))
+            }
+            Admission::FirstSighting => None,
+        };
+        let filter = first_sightings.as_ref().map_or(0, FirstSightings::bytes);
+        let budget = config.max_bytes.saturating_sub(filter).max(1);
+        let floor = budget.div_ceil(config.max_entries);
         // quick_cache splits its capacity into shards (fewer when it expects fewer than 32
         // items per shard) and never admits an item above 97 % of a shard. Telling it how many
         // entries really fit (by bytes as well as by count) keeps shards large enough, and a
         // sixteenth of one entry of slack lets a one-entry cache hold its entry.
         let typical = floor.max(TYPICAL_ENTRY_WEIGHT);
-        let fitting = config.max_entries.min(config.max_bytes / typical).max(1);
+        let fitting = config.max_entries.min(budget / typical).max(1);
         let items = usize::try_from(fitting).unwrap_or(usize::MAX);
-        let capacity = config.max_bytes.saturating_add(floor / 16);
+        let capacity = budget.saturating_add(floor / 16);
         let cache = quick_cache::sync::Cache::with(
             items,
             capacity,
@@ -219,7 +297,24 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         Some(Self {
             cache,
             fingerprinter: Fingerprinter::new()?,
+            first_sightings,
         })
+    }
+
+    /// Whether a token just verified enters the cache: always with
+    /// [`Admission::FirstSighting`]; with [`Admission::SecondSighting`], when its first
+    /// sighting is remembered (otherwise this one is recorded).
+    pub(crate) fn admits(&self, digest: &Digest) -> bool {
+        self.first_sightings
+            .as_ref()
+            .is_none_or(|filter| filter.seen_before(digest))
+    }
+
+    /// The fixed memory of the filter of first sightings.
+    pub(crate) fn admission_bytes(&self) -> u64 {
+        self.first_sightings
+            .as_ref()
+            .map_or(0, FirstSightings::bytes)
     }
 
     pub(crate) fn digest(&self, token: &str) -> Option<Digest> {
@@ -269,6 +364,10 @@ impl<C: Send + Sync + 'static> TokenCache<C> {
         self.cache.weight()
     }
 }
+
+/// The smallest filter of first sightings, budget permitting (32 Ki bits: a small cache's
+/// filter, too, keeps false positives rare).
+const MIN_FILTER_BYTES: u64 = 4096;
 
 /// The weight a Cognito-shaped access token's entry usually has (measured in BENCHMARKS.md).
 const TYPICAL_ENTRY_WEIGHT: u64 = 512;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tollgate_jwks::{Algorithm, VerifyingKey};
 
-use crate::{Claims, NoCustomClaims, Scopes};
+use crate::{Claim, Claims, NoCustomClaims, Scopes};
 
 /// A token whose signature, header and claims passed every check. Cheap to clone (one `Arc`).
 ///
@@ -59,6 +59,25 @@ impl<C> VerifiedToken<C> {
     #[must_use]
     pub fn scopes(&self) -> &Scopes {
         &self.inner.scopes
+    }
+
+    /// The claim at `path`, typed claims included: a top-level name (`cognito:groups`,
+    /// `groups`, `roles`) or a nested path (`realm_access.roles`,
+    /// `resource_access.orders-api.roles`); names containing `.` are quoted
+    /// (`"https://example.com/roles"`). See [`ClaimPath`](crate::ClaimPath) for the syntax and
+    /// [`Claim`] for the typed accessors. `None` when absent (or when `path` is not a valid
+    /// path). Does not allocate.
+    ///
+    /// ```
+    /// # fn show(token: &tollgate_verify::VerifiedToken) -> Option<()> {
+    /// let roles: Vec<&str> = token.claim("realm_access.roles")?.as_strs()?.collect();
+    /// let admin = token.claim("cognito:groups").is_some_and(|g| g.contains("admins"));
+    /// let tenant: Option<&str> = token.claim("custom:tenant").and_then(|c| c.as_str());
+    /// # Some(()) }
+    /// ```
+    #[must_use]
+    pub fn claim(&self, path: &str) -> Option<Claim<'_>> {
+        self.inner.claims.claim(path)
     }
 
     /// The user-defined claims.

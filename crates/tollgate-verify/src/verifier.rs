@@ -10,8 +10,9 @@ use tollgate_jwks::{Algorithm, Clock, JwksCache, LookupError, VerifyingKey};
 use crate::attempt::{Attempt, PendingVerification};
 use crate::claims::ParsedClaims;
 use crate::compact;
-use crate::custom::{Check, parse_custom};
-use crate::header;
+use crate::compact::DecodeBuf;
+use crate::custom::{Check, parse_custom, reads_payload};
+use crate::header::{self, HeaderBuf};
 use crate::token_cache::{Digest, TokenCache};
 use crate::{
     Claims, CustomClaims, Issuer, NoCustomClaims, Part, Scopes, TokenCacheUsage, VerifiedToken,
@@ -65,11 +66,17 @@ pub(crate) struct Trusted {
     pub(crate) algorithms: Vec<Algorithm>,
 }
 
-// Boxing the large variant would add an allocation to every fresh verification.
+/// Room for a decoded payload: longer payloads are decoded on the heap.
+type PayloadBuf = DecodeBuf<4096>;
+
+// Boxing the large variants would add an allocation to every fresh verification.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Step<'t, C> {
     Cached(VerifiedToken<C>),
-    NeedsKey(Signed<'t>, Checked),
+    /// Every check that needs no key passed, and the key is in the issuer's cached set.
+    Ready(Signed<'t>, Checked, Arc<VerifyingKey>),
+    /// Every check that needs no key passed; the key with this `kid` is not in the cached set.
+    NeedsKey(Signed<'t>, Checked, Box<str>),
 }
 
 /// The signed bytes of a token, as received: `header.payload`, a dot, the signature segment.
@@ -115,12 +122,12 @@ impl<'t> Signed<'t> {
 /// What the checks that need no key produced: everything the signature check and what follows
 /// it need, apart from the token's bytes.
 pub(crate) struct Checked {
-    payload: Vec<u8>,
+    /// The decoded payload, kept only when custom claims are read from it.
+    payload: Option<Vec<u8>>,
     claims: Claims,
     scopes: Scopes,
     issuer: usize,
     algorithm: Algorithm,
-    kid: String,
     digest: Option<Digest>,
     valid_until: i64,
     now: i64,
@@ -130,12 +137,11 @@ impl Checked {
     /// What the key-free checks of another path (the ALB path) produced.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
-        payload: Vec<u8>,
+        payload: Option<Vec<u8>>,
         claims: Claims,
         scopes: Scopes,
         issuer: usize,
         algorithm: Algorithm,
-        kid: String,
         digest: Option<Digest>,
         valid_until: i64,
         now: i64,
@@ -146,7 +152,6 @@ impl Checked {
             scopes,
             issuer,
             algorithm,
-            kid,
             digest,
             valid_until,
             now,
@@ -199,12 +204,14 @@ impl<C: CustomClaims> Verifier<C> {
     ///
     /// When a key fetch is needed outside a Tokio runtime: fetches run as Tokio tasks.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken<C>, VerifyError> {
-        let (signed, checked) = match self.prepare(token)? {
-            Step::Cached(token) => return Ok(token),
-            Step::NeedsKey(signed, checked) => (signed, checked),
-        };
-        let key = self.key(&checked).await?;
-        self.finish(signed, checked, key)
+        match self.prepare(token)? {
+            Step::Cached(token) => Ok(token),
+            Step::Ready(signed, checked, key) => self.finish(signed, checked, key),
+            Step::NeedsKey(signed, checked, kid) => {
+                let key = self.fetch_key(checked.issuer, &kid).await?;
+                self.finish(signed, checked, key)
+            }
+        }
     }
 
     /// Verifies a token as far as possible without waiting for any I/O.
@@ -231,17 +238,16 @@ impl<C: CustomClaims> Verifier<C> {
     /// }
     /// ```
     pub fn attempt(&self, token: &str) -> Attempt<C> {
-        let (signed, checked) = match self.prepare(token) {
-            Err(error) => return Attempt::Refused(error),
-            Ok(Step::Cached(token)) => return Attempt::Verified(token),
-            Ok(Step::NeedsKey(signed, checked)) => (signed, checked),
-        };
-        match self.trusted(&checked).keys.cached_key(&checked.kid) {
-            Some(key) => match self.finish(signed, checked, key) {
+        match self.prepare(token) {
+            Err(error) => Attempt::Refused(error),
+            Ok(Step::Cached(token)) => Attempt::Verified(token),
+            Ok(Step::Ready(signed, checked, key)) => match self.finish(signed, checked, key) {
                 Ok(token) => Attempt::Verified(token),
                 Err(error) => Attempt::Refused(error),
             },
-            None => Attempt::NeedsKey(PendingVerification::new(self.clone(), signed, checked)),
+            Ok(Step::NeedsKey(signed, checked, kid)) => {
+                Attempt::NeedsKey(PendingVerification::new(self.clone(), signed, checked, kid))
+            }
         }
     }
 
@@ -251,25 +257,26 @@ impl<C: CustomClaims> Verifier<C> {
         self.inner.cache.as_ref().map(|cache| TokenCacheUsage {
             entries: cache.entry_count(),
             estimated_bytes: cache.weighted_size(),
+            admission_bytes: cache.admission_bytes(),
         })
     }
 
-    /// The key of a prepared token: from the cached set, or through the key cache's shared,
-    /// rate-limited fetch.
-    pub(crate) async fn key(&self, checked: &Checked) -> Result<Arc<VerifyingKey>, VerifyError> {
-        let keys = &self.trusted(checked).keys;
-        match keys.cached_key(&checked.kid) {
-            Some(key) => Ok(key),
-            None => keys.key(&checked.kid).await.map_err(|e| match e {
-                LookupError::KeysUnavailable => VerifyError::KeysUnavailable,
-                _ => VerifyError::UnknownKid,
-            }),
-        }
-    }
-
-    fn trusted(&self, checked: &Checked) -> &Trusted {
-        // `checked.issuer` was found in this very list by `prepare`.
-        &self.inner.issuers[checked.issuer]
+    /// A key that was not in the cached set, through the key cache of the issuer at this
+    /// index (found in this very list by `prepare`): one shared, rate-limited fetch.
+    pub(crate) async fn fetch_key(
+        &self,
+        issuer: usize,
+        kid: &str,
+    ) -> Result<Arc<VerifyingKey>, VerifyError> {
+        let trusted = self
+            .inner
+            .issuers
+            .get(issuer)
+            .ok_or(VerifyError::UnknownIssuer)?;
+        trusted.keys.key(kid).await.map_err(|e| match e {
+            LookupError::KeysUnavailable => VerifyError::KeysUnavailable,
+            _ => VerifyError::UnknownKid,
+        })
     }
 
     /// Everything up to the key lookup.
@@ -291,19 +298,22 @@ impl<C: CustomClaims> Verifier<C> {
             None => None,
         };
 
-        let segments = match compact::split(token) {
-            Ok(segments) => segments,
+        let mut header = HeaderBuf::new();
+        let mut payload = PayloadBuf::new();
+        let parts = match compact::split_and_decode(token, &mut header, &mut payload) {
+            Ok(parts) => parts,
             // Padded segments are accepted from AWS ALB issuers only (`alb.rs`).
             Err(error) => return crate::alb::prepare_padded(self, token, digest, error),
         };
-        let checked_header = header::check(&segments, &inner.algorithms, inner.max_kid_len)?;
+        let segments = parts.segments;
+        let checked_header = header::check(parts.header, &inner.algorithms, inner.max_kid_len)?;
         // A `signer` in the header: an AWS ALB token, when an ALB issuer is trusted (`alb.rs`).
         if checked_header.alb.is_some() && crate::alb::has_alb_issuer(self) {
             let signed = Signed::new(&segments, token);
             return crate::alb::prepare_checked(
                 self,
                 signed,
-                segments.payload,
+                parts.payload,
                 checked_header,
                 digest,
             );
@@ -314,10 +324,8 @@ impl<C: CustomClaims> Verifier<C> {
             typ,
             alb: _,
         } = checked_header;
-
-        let payload =
-            compact::decode(segments.payload).map_err(|_| VerifyError::MalformedPayload)?;
-        let parsed = ParsedClaims::parse(&payload).map_err(|_| VerifyError::MalformedPayload)?;
+        let payload = parts.payload?;
+        let parsed = ParsedClaims::parse(payload).map_err(|_| VerifyError::MalformedPayload)?;
         if parsed.duplicate {
             return Err(VerifyError::DuplicateMember(Part::Payload));
         }
@@ -343,7 +351,7 @@ impl<C: CustomClaims> Verifier<C> {
         }
         let typ = match &typ {
             None => None,
-            Some(Ok(typ)) => Some(typ.as_str()),
+            Some(Ok(typ)) => Some(typ.as_ref()),
             Some(Err(())) => return Err(VerifyError::TypeNotAllowed),
         };
         trusted.policy.check_type(typ)?;
@@ -351,20 +359,21 @@ impl<C: CustomClaims> Verifier<C> {
         let valid_until = self.check_time(&claims, now)?;
         trusted.policy.check_claims(&claims)?;
         let scopes = trusted.policy.scopes(&claims)?;
-        Ok(Step::NeedsKey(
-            Signed::new(&segments, token),
-            Checked {
-                payload,
-                claims,
-                scopes,
-                issuer,
-                algorithm,
-                kid,
-                digest,
-                valid_until,
-                now,
-            },
-        ))
+        let checked = Checked {
+            payload: reads_payload::<C>().then(|| payload.to_vec()),
+            claims,
+            scopes,
+            issuer,
+            algorithm,
+            digest,
+            valid_until,
+            now,
+        };
+        let signed = Signed::new(&segments, token);
+        Ok(match trusted.keys.cached_key(&kid) {
+            Some(key) => Step::Ready(signed, checked, key),
+            None => Step::NeedsKey(signed, checked, kid.into()),
+        })
     }
 
     /// The signature check and what follows it.
@@ -376,25 +385,32 @@ impl<C: CustomClaims> Verifier<C> {
     ) -> Result<VerifiedToken<C>, VerifyError> {
         signed.check(&key, checked.algorithm)?;
 
-        let custom: C = parse_custom(&checked.payload)?;
+        let custom: C = parse_custom(checked.payload.as_deref().unwrap_or_default())?;
         for check in &self.inner.checks {
             check(&checked.claims, &custom).map_err(VerifyError::CheckFailed)?;
         }
-        let verified = VerifiedToken::new(
-            checked.claims,
-            checked.scopes,
-            custom,
-            key,
-            checked.algorithm,
-        );
-        if let (Some(cache), Some(digest)) = (&self.inner.cache, checked.digest) {
-            cache.insert(
-                digest,
-                verified.clone(),
-                checked.valid_until,
-                checked.now,
-                checked.issuer,
-            );
+        let Checked {
+            mut claims,
+            scopes,
+            issuer,
+            algorithm,
+            digest,
+            valid_until,
+            now,
+            ..
+        } = checked;
+        // The admission rule decides before the token is built: a cached token's claims give
+        // their spare capacity back first.
+        let cache = match (&self.inner.cache, digest) {
+            (Some(cache), Some(digest)) if valid_until > now && cache.admits(&digest) => {
+                claims.shrink_to_fit();
+                Some((cache, digest))
+            }
+            _ => None,
+        };
+        let verified = VerifiedToken::new(claims, scopes, custom, key, algorithm);
+        if let Some((cache, digest)) = cache {
+            cache.insert(digest, verified.clone(), valid_until, now, issuer);
         }
         Ok(verified)
     }

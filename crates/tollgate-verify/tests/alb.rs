@@ -510,7 +510,10 @@ fn alb_issuers_are_configured_or_refused_with_a_typed_error() {
         })
     ));
     assert!(matches!(
-        build(Issuer::alb("eu-west-1", [ARN]).scope_claims(["scope"], false)),
+        build(
+            Issuer::alb("eu-west-1", [ARN])
+                .scope_claims([tollgate_verify::ScopeClaim::space_delimited("scope")])
+        ),
         Some(BuildError::SettingNotApplicable {
             setting: "scope_claims"
         })

@@ -401,7 +401,7 @@ async fn scope_claims_string_array_and_scp() {
     );
 
     // Configured: a Cognito issuer that reads `scp` arrays.
-    let env = Env::build(|b| b, |i| i.scope_claims(["scp"], true), |v| v).await;
+    let env = Env::build(|b| b, |i| i.scope_claims(["scp"]), |v| v).await;
     let verified = env
         .verify(&env.sign(&env.token().claim("scp", json!(["orders/admin"]))))
         .await
@@ -697,7 +697,9 @@ async fn fail_safe_configuration_is_a_build_error() {
         ),
         (
             "no scope claim",
-            build(Verifier::builder().issuer(cognito().any_client().scope_claims([], false))),
+            build(
+                Verifier::builder().issuer(cognito().any_client().scope_claims(Vec::<&str>::new())),
+            ),
         ),
         (
             "plain-http JWKS",

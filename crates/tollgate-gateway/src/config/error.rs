@@ -71,16 +71,6 @@ pub enum ConfigError {
         /// What is wrong (the parser's words).
         problem: String,
     },
-    /// A `claims` requirement: written correctly, but this build checks scopes only.
-    #[error(
-        "{at}: claims requirements are not supported yet: this build of tollgate checks \
-         scopes (`scopes`, and `any_of`/`all_of` of scopes), `authenticated`, `anonymous` \
-         and `deny`"
-    )]
-    ClaimsNotSupported {
-        /// Where.
-        at: Location,
-    },
     /// A claims condition without exactly one of `any`, `all` and `equals`, or with an
     /// empty list or path.
     #[error(
@@ -90,6 +80,20 @@ pub enum ConfigError {
     InvalidClaimsCondition {
         /// Where.
         at: Location,
+    },
+    /// A claims condition whose `path` is not a claim path (segments separated by `.`; a name
+    /// that contains `.` is quoted: `"https://example.com/roles"`).
+    #[error(
+        "{at}: `path` is not a claim path: segments are separated by `.`, and a name that \
+         contains `.`, `\"`, `\\` or whitespace is written in double quotes \
+         (`\"https://example.com/roles\"`)"
+    )]
+    InvalidClaimPath {
+        /// Where.
+        at: Location,
+        /// What is wrong with it.
+        #[source]
+        problem: tollgate_verify::InvalidClaimPath,
     },
     /// An empty list where it would never match (or, for `any_of`/`all_of`, mean nothing).
     #[error(
@@ -278,8 +282,8 @@ impl ConfigError {
         match self {
             Self::Read { .. } | Self::Verifier { .. } | Self::NoIssuer => None,
             Self::Invalid { at, .. }
-            | Self::ClaimsNotSupported { at }
             | Self::InvalidClaimsCondition { at }
+            | Self::InvalidClaimPath { at, .. }
             | Self::EmptyList { at }
             | Self::NestedOpenOrDeny { at }
             | Self::RequirementTooLarge { at, .. }

@@ -28,7 +28,7 @@ use crate::requirement::RouteRequirement;
 use crate::routes::RouteTable;
 use raw::{LogFormat, RawConfig, RawUpstream};
 
-/// The most alternatives a requirement may expand to (`all_of` multiplies them).
+/// The most scope alternatives a requirement's challenges may name (`all_of` multiplies them).
 pub const MAX_ALTERNATIVES: usize = 64;
 /// `listen` when the file has none.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";

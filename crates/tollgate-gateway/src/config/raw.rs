@@ -97,6 +97,7 @@ pub(crate) struct RawIssuer {
     pub(crate) jwks_url: Option<Spanned<EnvString>>,
     pub(crate) jwks_file: Option<Spanned<EnvString>>,
     pub(crate) algorithms: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) scope_claims: Option<Spanned<Vec<EnvString>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -10,7 +10,8 @@ use crate::challenge::ChallengeConfig;
 
 #[derive(Debug, Clone)]
 pub(crate) struct AuthConfig {
-    pub(crate) source: Source,
+    /// Where tokens are read from, in order of precedence (never empty unless configured so).
+    pub(crate) sources: Vec<Source>,
     /// Where verified tokens go in the request extensions.
     pub(crate) slot: Slot,
     pub(crate) challenge: Arc<ChallengeConfig>,
@@ -23,7 +24,7 @@ pub(crate) struct AuthConfig {
 impl Default for AuthConfig {
     fn default() -> Self {
         Self {
-            source: Source::Authorization,
+            sources: vec![Source::Authorization],
             slot: Slot::Primary,
             challenge: Arc::new(ChallengeConfig::default()),
             allow_anonymous: false,

@@ -8,18 +8,30 @@ use tollgate_verify::{CustomClaims, NoCustomClaims, Verifier};
 use tower_layer::Layer;
 
 use super::{Auth, AuthConfig};
-use crate::bearer::Source;
+use crate::bearer::{Source, TokenSource};
 use crate::responder::{DefaultResponder, RejectionResponder};
 
 /// Applies [`Auth`] to a service: verifies the bearer token of every request.
 ///
 /// See the [module docs](crate::auth) for an example.
-#[derive(Clone)]
+///
+/// `Clone` for any claims type `C` (the verifier is shared, never copied): a custom-claims type
+/// needs neither `Clone` nor `Debug`.
 #[must_use]
 pub struct AuthLayer<C = NoCustomClaims, R = DefaultResponder> {
     pub(super) verifier: Verifier<C>,
     pub(super) config: Arc<AuthConfig>,
     pub(super) responder: R,
+}
+
+impl<C, R: Clone> Clone for AuthLayer<C, R> {
+    fn clone(&self) -> Self {
+        Self {
+            verifier: self.verifier.clone(),
+            config: Arc::clone(&self.config),
+            responder: self.responder.clone(),
+        }
+    }
 }
 
 impl<C, R> fmt::Debug for AuthLayer<C, R> {
@@ -61,8 +73,34 @@ impl<C, R> AuthLayer<C, R> {
 
     /// Reads the token from this header instead of `Authorization` (gateways that forward
     /// the token on its own). The header's whole value is the token; it must appear once.
+    /// The same as `token_sources([TokenSource::header(name)])`.
     pub fn token_header(mut self, name: HeaderName) -> Self {
-        self.config().source = Source::Header(name);
+        self.config().sources = vec![Source::Header(name)];
+        self
+    }
+
+    /// Reads the token from these sources instead of `Authorization` alone (the default):
+    /// the `Authorization` header, a named header, a named cookie (see [`TokenSource`], and its
+    /// CSRF notes before using a cookie).
+    ///
+    /// One order of precedence, the order given: the first source that holds a token provides
+    /// it. Every configured source is read on every request, so a credential is never chosen
+    /// silently: two sources holding **different** tokens answer 400 `invalid_request`
+    /// ([`InvalidRequest::ConflictingTokens`](crate::InvalidRequest::ConflictingTokens)), the
+    /// same token in two sources is that token, and a malformed credential in any source is
+    /// 400 even when another holds a good token. With no source at all, no request is ever
+    /// authenticated.
+    ///
+    /// ```
+    /// use tollgate_tower::{AuthLayer, TokenSource};
+    /// # fn layer(verifier: tollgate_verify::Verifier) {
+    /// // API clients send `Authorization: Bearer ..`; the web app's browser sends a cookie.
+    /// let auth = AuthLayer::new(verifier)
+    ///     .token_sources([TokenSource::Authorization, TokenSource::cookie("__Host-access_token")]);
+    /// # }
+    /// ```
+    pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Self {
+        self.config().sources = sources.into_iter().map(Source::from).collect();
         self
     }
 
@@ -76,7 +114,7 @@ impl<C, R> AuthLayer<C, R> {
     /// context only.
     pub fn alb_user_claims(mut self) -> Self {
         let config = self.config();
-        config.source = Source::AlbData;
+        config.sources = vec![Source::AlbData];
         config.slot = crate::alb::Slot::AlbUser;
         self
     }

@@ -21,13 +21,24 @@ use crate::{bearer, observe};
 
 /// Verifies the bearer token of every request before calling the inner service.
 ///
-/// Created by [`AuthLayer`](crate::AuthLayer); see the [module docs](crate::auth).
-#[derive(Clone)]
+/// Created by [`AuthLayer`](crate::AuthLayer); see the [module docs](crate::auth). `Clone`
+/// whenever `S` and `R` are, for any claims type `C`.
 pub struct Auth<S, C = NoCustomClaims, R = DefaultResponder> {
     pub(super) inner: S,
     pub(super) verifier: Verifier<C>,
     pub(super) config: Arc<AuthConfig>,
     pub(super) responder: R,
+}
+
+impl<S: Clone, C, R: Clone> Clone for Auth<S, C, R> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            verifier: self.verifier.clone(),
+            config: Arc::clone(&self.config),
+            responder: self.responder.clone(),
+        }
+    }
 }
 
 impl<S: fmt::Debug, C, R> fmt::Debug for Auth<S, C, R> {
@@ -77,6 +88,7 @@ pub(super) fn authenticate<B, C: CustomClaims>(
     }
     extensions.insert(AuthContext::authenticated(
         token.scopes().clone(),
+        crate::requirement::claims_of::<C>,
         Arc::clone(&config.challenge),
     ));
     extensions.insert(token);
@@ -112,7 +124,8 @@ where
             return ResponseFuture::inner(self.inner.call(request));
         }
         let grpc = is_grpc(&request);
-        let outcome = match bearer::extract(request.headers(), request.uri(), &config.source) {
+        let outcome = match bearer::extract_from(request.headers(), request.uri(), &config.sources)
+        {
             Err(invalid) => Err(RejectionKind::InvalidRequest(invalid)),
             Ok(None) if config.allow_anonymous => {
                 if config.slot == Slot::AlbUser {

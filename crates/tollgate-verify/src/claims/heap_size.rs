@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Claims, Raw, Span};
+use super::{Claims, Raw, Span, Spans};
 
 impl Claims {
     /// Estimated heap bytes, allocator rounding included (for the token cache's byte bound).
@@ -20,8 +20,12 @@ impl Claims {
                 _ => 0,
             }
         }
-        let spans = |v: &Option<Box<[Span]>>| v.as_ref().map_or(0, |s| alloc(s.len() * 8));
-        alloc(self.text.len())
+        let spans = |v: &Option<Spans>| {
+            v.as_ref()
+                .filter(|s| s.spilled())
+                .map_or(0, |s| alloc(s.capacity() * 8))
+        };
+        alloc(self.text.capacity())
             + spans(&self.aud)
             + spans(&self.groups)
             + [self.scope.as_ref(), self.scp.as_ref()]

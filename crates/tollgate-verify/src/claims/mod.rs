@@ -1,17 +1,29 @@
 //! The standard claims of a verified token, stored compactly: [`Claims`] and [`StrList`].
 //!
-//! The strict serde parser that builds them is in `parser.rs`; the allocation model that
-//! sizes them for the token cache's byte bound is in `heap_size.rs`.
+//! The one-pass parser that builds them is in `parser.rs`; the allocation model that sizes
+//! them for the token cache's byte bound is in `heap_size.rs`; lookups by path
+//! ([`ClaimPath`], `path.rs`) and the typed view of one claim ([`Claim`]) are in `claim.rs`.
 
+mod claim;
 mod heap_size;
 mod parser;
+mod path;
+#[cfg(test)]
+mod serde_reference;
 
 use std::fmt;
 
 use serde_json::Value;
+use smallvec::SmallVec;
 
+pub use claim::{Claim, ClaimStrs};
 pub(crate) use heap_size::alloc;
 pub(crate) use parser::ParsedClaims;
+pub use path::ClaimPath;
+
+/// The strings of a list claim: up to two inline (one audience, a couple of groups), no
+/// allocation.
+pub(crate) type Spans = SmallVec<[Span; 2]>;
 
 /// Where a string claim sits in [`Claims`]' text buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +66,9 @@ impl ClaimRef<'_> {
 /// little memory. `Debug` shows only non-personal fields.
 #[derive(Clone, Default, PartialEq)]
 pub struct Claims {
-    text: Box<str>,
+    /// The string claims back to back; it may have spare capacity until
+    /// [`Claims::shrink_to_fit`] (a cached token's has none).
+    text: String,
     pub(crate) iss: Option<Span>,
     sub: Option<Span>,
     jti: Option<Span>,
@@ -65,8 +79,8 @@ pub struct Claims {
     pub(crate) nbf: Option<i64>,
     pub(crate) iat: Option<i64>,
     auth_time: Option<i64>,
-    pub(crate) aud: Option<Box<[Span]>>,
-    groups: Option<Box<[Span]>>,
+    pub(crate) aud: Option<Spans>,
+    groups: Option<Spans>,
     scope: Option<Raw>,
     scp: Option<Raw>,
     /// Other claims, sorted by name (names in the text buffer).
@@ -74,6 +88,11 @@ pub struct Claims {
 }
 
 impl Claims {
+    /// Gives back the text buffer's spare capacity (before the token is cached).
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+    }
+
     fn str(&self, span: Span) -> &str {
         let start = span.start as usize;
         self.text
@@ -180,7 +199,7 @@ impl Claims {
     pub fn get(&self, name: &str) -> Option<Value> {
         let string = |v: Option<Span>| self.opt(v).map(|s| Value::String(s.to_owned()));
         let number = |v: Option<i64>| v.map(Value::from);
-        let list = |v: &Option<Box<[Span]>>| {
+        let list = |v: &Option<Spans>| {
             v.as_deref()
                 .map(|spans| Value::from(self.list(Some(spans)).collect::<Vec<_>>()))
         };
