@@ -39,6 +39,9 @@ const AUDIT: &str = "/orders.v1.Orders/Audit";
 const IN_HANDLER: &str = "/orders.v1.Orders/InHandler";
 const WHO_AM_I: &str = "/orders.v1.Orders/WhoAmI";
 const PING: &str = "/orders.v1.Orders/Ping";
+/// Mapped to an empty `all_of` combined with other requirements: never satisfied.
+const EMPTY_AND: &str = "/orders.v1.Orders/EmptyAnd";
+const EMPTY_NESTED: &str = "/orders.v1.Orders/EmptyNested";
 
 fn methods() -> GrpcRequireLayer {
     GrpcRequireLayer::new()
@@ -63,6 +66,17 @@ fn methods() -> GrpcRequireLayer {
         )
         .method(IN_HANDLER, Requirement::authenticated())
         .method(WHO_AM_I, Requirement::authenticated())
+        .method(
+            EMPTY_AND,
+            Requirement::all_of(Vec::<Requirement>::new()).and(Requirement::authenticated()),
+        )
+        .method(
+            EMPTY_NESTED,
+            Requirement::all_of([
+                Requirement::all_of(Vec::<Requirement>::new()),
+                Requirement::scopes_any(["orders/read"]),
+            ]),
+        )
 }
 
 /// Every method answers with the path and the caller's clearance; `InHandler` also checks a
@@ -324,4 +338,9 @@ async fn unlisted_methods_and_anonymous_calls_stay_refused() {
     }
     assert_ok(&env.call(GET_ORDER, Some(&everything)).await, GET_ORDER);
     assert_ok(&env.call(WHO_AM_I, Some(&everything)).await, WHO_AM_I);
+    // C36: an empty set combined with others still never opens a method.
+    for path in [EMPTY_AND, EMPTY_NESTED] {
+        let status = env.call(path, Some(&everything)).await.unwrap_err();
+        assert_eq!(status.code(), Code::PermissionDenied, "{path}");
+    }
 }

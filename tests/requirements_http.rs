@@ -138,6 +138,17 @@ fn routes() -> Router {
         )
         .route("/authenticated", route(Requirement::authenticated()))
         .route(
+            "/empty-and",
+            route(Requirement::all_of(Vec::<Requirement>::new()).and(Requirement::authenticated())),
+        )
+        .route(
+            "/empty-nested",
+            route(Requirement::all_of([
+                Requirement::all_of(Vec::<Requirement>::new()),
+                Requirement::scopes_any(["orders/read"]),
+            ])),
+        )
+        .route(
             "/scopes-only",
             get(handler).route_layer(RequireScopesLayer::all(["orders/write", "orders/admin"])),
         )
@@ -507,7 +518,8 @@ async fn c36_empty_sets_and_invalid_paths_never_open_a_route() {
             json!(["admins", "analysts", "auditors", ""]),
         )],
     );
-    for path in ["/empty", "/invalid-path"] {
+    // An empty set combined with other requirements stays never satisfied.
+    for path in ["/empty", "/invalid-path", "/empty-and", "/empty-nested"] {
         assert_forbidden(
             &env.get(path, Some(&everything)).await,
             &[None],

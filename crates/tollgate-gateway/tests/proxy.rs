@@ -480,6 +480,34 @@ async fn hop_by_hop_headers_are_removed_both_ways() {
     );
 }
 
+/// A client that names the gateway's own headers in `Connection` cannot have them removed
+/// on the way out: hop-by-hop removal runs before the claim and forwarding headers are set.
+#[tokio::test]
+async fn connection_cannot_remove_the_gateways_own_headers() {
+    let issuer = common::issuer().await;
+    let upstream = upstream::start().await;
+    let gateway = common::start(&config(&common::issuer_toml(&issuer), &upstream.url(), "")).await;
+    let token = issuer
+        .sign(&issuer.token_builder(DEFAULT_CLIENT_ID, &["orders/read"]))
+        .unwrap();
+    let answer = common::raw(
+        gateway.addr,
+        &format!(
+            "GET /orders/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+             Connection: close, x-auth-sub, x-auth-client-id, x-forwarded-for, x-forwarded-proto\r\n\
+             x-auth-sub: spoof\r\n\r\n"
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    let seen = upstream.last();
+    assert_eq!(seen.headers["x-auth-sub"], DEFAULT_CLIENT_ID);
+    assert_eq!(seen.headers["x-auth-client-id"], DEFAULT_CLIENT_ID);
+    assert_eq!(seen.headers["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(seen.headers["x-forwarded-proto"], "http");
+    assert_eq!(seen.headers.get_all("x-auth-sub").iter().count(), 1);
+}
+
 #[tokio::test]
 async fn websocket_upgrades_pass_after_authentication() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

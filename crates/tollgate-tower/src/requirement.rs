@@ -60,7 +60,8 @@ use crate::ScopeRequirement;
 /// scopes alone would satisfy (given the token's claims), one challenge per alternative, as for
 /// [`ScopeRequirement`]; when no alternative can be met with scopes (a claim or predicate is
 /// what is missing), one challenge without `scope`. Claim values and group names are never
-/// sent back.
+/// sent back (names an issuer's `scope_claims` turned into scopes are scopes: a scope
+/// requirement naming them asks for them).
 #[derive(Clone)]
 pub struct Requirement {
     node: Arc<Node>,
@@ -336,9 +337,13 @@ impl Requirement {
         let mut nodes = Vec::new();
         for requirement in requirements {
             let requirement: Requirement = requirement.into();
-            // Flatten `a.and(b).and(c)` into one AND (and likewise for OR).
+            // Flatten `a.and(b).and(c)` into one AND (and likewise for OR). An empty AND or
+            // OR is never satisfied and stays a node of its own: flattened, it would vanish
+            // and leave its siblings to decide (`all_of([]).and(x)` would need only `x`).
             match (&*requirement.node, all) {
-                (Node::All(children), true) | (Node::Any(children), false) => {
+                (Node::All(children), true) | (Node::Any(children), false)
+                    if !children.is_empty() =>
+                {
                     nodes.extend(children.iter().cloned());
                 }
                 (node, _) => nodes.push(node.clone()),
@@ -667,6 +672,14 @@ mod tests {
             Requirement::claim("groups").all(none),
             Requirement::claim("groups").one_of([none, none]),
             Requirement::claim("a..b").any(["x"]),
+            // Combined with others, an empty AND or OR still decides (never flattened away).
+            Requirement::all_of(Vec::<Requirement>::new()).and(Requirement::authenticated()),
+            Requirement::authenticated().and(Requirement::all_of(Vec::<Requirement>::new())),
+            Requirement::all_of([
+                Requirement::all_of(Vec::<Requirement>::new()),
+                Requirement::scopes_any(["a"]),
+            ]),
+            Requirement::any_of(Vec::<Requirement>::new()).and(Requirement::scopes_any(["a"])),
         ] {
             assert!(!requirement.evaluate(&subject).unwrap(), "{requirement:?}");
         }

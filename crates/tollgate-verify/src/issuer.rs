@@ -324,8 +324,8 @@ impl Issuer {
     /// space-delimited string for Cognito; `scope` and `scp`, each a string or an array of
     /// strings, for OIDC). Each is a [`ScopeClaim`], named by a
     /// [`ClaimPath`]: a plain name such as `"scp"` or `"cognito:groups"` reads a
-    /// space-delimited string or an array of strings; [`ScopeClaim::space_delimited`] the
-    /// string only. A claim of any other type refuses the token. A path that is not valid
+    /// space-delimited string or an array of strings, `"scope"` and
+    /// [`ScopeClaim::space_delimited`] the string only. A claim of any other type refuses the token. A path that is not valid
     /// fails `build` with [`BuildError::InvalidScopeClaim`]; an empty list with
     /// [`BuildError::NoScopeClaim`].
     ///

@@ -6,9 +6,10 @@ use crate::{ClaimPath, InvalidClaimPath};
 /// named by a [`ClaimPath`] (`scope`, `scp`, `cognito:groups`, `realm_access.roles`).
 ///
 /// A plain name (`"scp"`, `"cognito:groups"`) converts into [`ScopeClaim::string_or_array`]:
-/// a space-delimited string or an array of strings, each element one scope.
-/// [`ScopeClaim::space_delimited`] accepts the string form only (the Cognito default for
-/// `scope`). A value of any other type refuses the whole token
+/// a space-delimited string or an array of strings, each element one scope; except `"scope"`,
+/// which converts into [`ScopeClaim::space_delimited`], the string form only (RFC 6749 §3.3,
+/// RFC 9068 §2.2.3, and the Cognito default), so naming it next to another claim never
+/// loosens it. [`ScopeClaim::string_or_array`]`("scope")` says otherwise explicitly. A value of any other type refuses the whole token
 /// ([`VerifyError::InvalidClaimType`](crate::VerifyError::InvalidClaimType)`("scope")`),
 /// never counts as "no scopes".
 ///
@@ -67,19 +68,23 @@ impl ScopeClaim {
 
 impl From<&str> for ScopeClaim {
     fn from(path: &str) -> Self {
-        Self::string_or_array(path)
+        if path == "scope" {
+            Self::space_delimited(path)
+        } else {
+            Self::string_or_array(path)
+        }
     }
 }
 
 impl From<String> for ScopeClaim {
     fn from(path: String) -> Self {
-        Self::string_or_array(&path)
+        Self::from(path.as_str())
     }
 }
 
 impl From<&String> for ScopeClaim {
     fn from(path: &String) -> Self {
-        Self::string_or_array(path)
+        Self::from(path.as_str())
     }
 }
 

@@ -216,6 +216,22 @@ async fn scope_claims_read_groups_roles_and_nested_arrays() {
         both.check(&array_scope).await,
         Err(VerifyError::InvalidClaimType("scope"))
     );
+    // Named plainly, as the README writes it, `scope` is string-only as well: listing groups
+    // next to it never loosens the Cognito rule.
+    let plain = Env::build(|b| b, |i| i.scope_claims(["scope", "cognito:groups"]), |v| v).await;
+    let token = verified(&plain, &user_claims()).await;
+    assert_eq!(
+        token.scopes().iter().collect::<Vec<_>>(),
+        ["admins", "analysts", SCOPE]
+    );
+    let array_scope = plain.sign(&plain.token().claim("scope", json!(["orders/read"])));
+    assert_eq!(
+        plain.check(&array_scope).await,
+        Err(VerifyError::InvalidClaimType("scope"))
+    );
+    assert!(!ScopeClaim::from("scope").allows_array());
+    assert!(ScopeClaim::string_or_array("scope").allows_array());
+    assert!(ScopeClaim::from("scp").allows_array());
 
     let keycloak = Env::build(
         |b| b,

@@ -154,7 +154,12 @@ async fn forward(
     let Some(upstream) = upstream.and_then(|i| shared.upstreams.get(i)) else {
         return local(StatusCode::NOT_FOUND);
     };
+    let upgrade = headers::upgrade_request(&request);
     let (mut parts, body) = request.into_parts();
+    // Hop-by-hop headers (and those the client's `Connection` names) go first, so that a
+    // client cannot name the claim or `X-Forwarded-*` headers the gateway writes below and
+    // have them removed on the way out.
+    let trailers = headers::remove_hop_by_hop(&mut parts.headers);
     shared.claim_headers.strip(&mut parts.headers);
     if let Some(token) = parts.extensions.get::<VerifiedToken>()
         && let Err(error) = shared
@@ -165,11 +170,9 @@ async fn forward(
         return local(StatusCode::INTERNAL_SERVER_ERROR);
     }
     let mut request = Request::from_parts(parts, body);
-    let upgrade = headers::upgrade_request(&request);
     let client = request.extensions_mut().remove::<ClientAddr>().map(|c| c.0);
     headers::set_forwarded(&mut request, client.as_ref(), shared.trust_forwarded);
     let headers = request.headers_mut();
-    let trailers = headers::remove_hop_by_hop(headers);
     // The upstream's own `Host` (hyper-util's client writes the same when there is none).
     match &upstream.host {
         Some(host) => headers.insert(HOST, host.clone()),
