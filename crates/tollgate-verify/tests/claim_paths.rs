@@ -218,7 +218,12 @@ async fn scope_claims_read_groups_roles_and_nested_arrays() {
     );
     // Named plainly, as the README writes it, `scope` is string-only as well: listing groups
     // next to it never loosens the Cognito rule.
-    let plain = Env::build(|b| b, |i| i.scope_claims(["scope", "cognito:groups"]), |v| v).await;
+    let plain = Env::build(
+        |b| b,
+        |i| i.scope_claims(["scope", "cognito:groups"]),
+        |v| v,
+    )
+    .await;
     let token = verified(&plain, &user_claims()).await;
     assert_eq!(
         token.scopes().iter().collect::<Vec<_>>(),

@@ -73,12 +73,22 @@ pub(crate) fn report(error: &(dyn std::error::Error + 'static)) {
     }
 }
 
+/// The serving runtime: one worker thread per CPU (or `threads`); a single worker is the
+/// current-thread scheduler, which serves the same connections without the multi-threaded
+/// scheduler's cross-thread queues and wake-ups.
 fn runtime(threads: Option<usize>) -> Result<tokio::runtime::Runtime, std::io::Error> {
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(threads) = threads {
-        builder.worker_threads(threads.max(1));
+    let threads = threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    if threads <= 1 {
+        return tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
     }
-    builder.enable_all().build()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
 }
 
 /// Runs the command line; the process's exit code.
