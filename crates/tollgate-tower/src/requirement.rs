@@ -557,6 +557,9 @@ impl ClaimCondition {
     }
 
     /// The claim is exactly the string `value` (an array does not count, even holding it).
+    ///
+    /// `aud` is kept as a list whichever form the token used (RFC 7519 allows a string or an
+    /// array): write `claim("aud").any([..])` for it, which matches both.
     pub fn equals(self, value: impl AsRef<str>) -> Requirement {
         self.finish(Test::Equals(value.as_ref().into()))
     }

@@ -36,7 +36,7 @@ enum Command {
         /// The configuration file.
         #[arg(long, short, env = "TOLLGATE_CONFIG", value_name = "FILE")]
         config: PathBuf,
-        /// Worker threads (default: one per CPU).
+        /// Worker threads (default: one per CPU; with one, tokio's current-thread scheduler).
         #[arg(long, env = "TOLLGATE_WORKERS", value_name = "N")]
         workers: Option<usize>,
     },
